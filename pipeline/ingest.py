@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,12 +268,25 @@ LAYOUTS = [
 ]
 
 
-def detect_layout(columns: Iterable[str], raw: RawFile) -> tuple[str, Callable[[pd.DataFrame, RawFile], pd.DataFrame] | None, str]:
+def detect_layout(
+    columns: Iterable[str], raw: RawFile, text_columns: dict[str, str] | None = None
+) -> tuple[str, Callable[[pd.DataFrame, RawFile], pd.DataFrame] | None, str]:
+    """The layout of a file from its header: a known export, or a mapping by column names.
+
+    `text_columns` ({"title": ..., "description": ...}) names the text columns of an unknown layout
+    and takes precedence over detection.
+    """
     cols = set(columns)
-    for layout in LAYOUTS:
-        if layout.required <= cols:
-            return layout.name, layout.mapper, layout.note
-    mapping = synonym_mapping(cols)
+    if text_columns:
+        missing = [c for c in text_columns.values() if c not in cols]
+        if missing:
+            raise SourceError(f"{raw.name}: no column {missing[0]!r} (columns: {sorted(cols)[:20]})")
+    else:
+        for layout in LAYOUTS:
+            if layout.required <= cols:
+                return layout.name, layout.mapper, layout.note
+    mapping = synonym_mapping(cols - set((text_columns or {}).values()))
+    mapping.update(text_columns or {})
     if "title" not in mapping and "description" not in mapping:
         raise SourceError(
             f"{raw.name}: no title or description column among {sorted(cols)[:20]}; "
@@ -371,6 +384,54 @@ def _mark_duplicates(keys: pd.DataFrame) -> pd.Series:
     return keep.reindex(keys.index)
 
 
+@dataclass
+class Batch:
+    """A chunk of one file: the rows as read, and (for posting layouts) the same rows normalised."""
+
+    raw: RawFile
+    summary: FileSummary
+    original: pd.DataFrame
+    postings: pd.DataFrame | None
+
+
+def read_postings(
+    sources: list[str | os.PathLike],
+    stack: ExitStack,
+    summaries: list[FileSummary],
+    *,
+    chunk_rows: int = 50_000,
+    text_columns: dict[str, str] | None = None,
+    keep_going: bool = True,
+    on_file: Callable[[RawFile], None] | None = None,
+) -> Iterator[Batch]:
+    """Every chunk of every file behind `sources`, in order, with a FileSummary per file appended
+    to `summaries`. With keep_going, a file that cannot be read is noted in its summary and skipped;
+    without it, its SourceError propagates."""
+    for raw in iter_files(list(sources), stack):
+        if on_file:
+            on_file(raw)
+        summary = FileSummary(raw.name)
+        summaries.append(summary)
+        try:
+            mapper = None
+            next_row = 1
+            for chunk in read_chunks(raw, chunk_rows):
+                if not summary.layout:
+                    summary.layout, mapper, summary.note = detect_layout(chunk.columns, raw, text_columns)
+                summary.rows_read += len(chunk)
+                chunk = chunk.reset_index(drop=True)
+                postings = normalise(chunk, raw, mapper, next_row) if mapper else None
+                next_row += len(chunk)
+                yield Batch(raw, summary, chunk, postings)
+            if not summary.layout:
+                summary.note = "no rows"
+        except SourceError as exc:
+            summary.note = f"error: {exc}"
+            if not keep_going:
+                raise
+            log.error("%s", exc)
+
+
 def ingest(
     sources: list[str | os.PathLike],
     output: str | os.PathLike | None = None,
@@ -393,55 +454,44 @@ def ingest(
         order = 0
         bar = stack.enter_context(Progress(transient=True, disable=not progress))
         task = bar.add_task("ingest", total=None)
-        for file_no, raw in enumerate(iter_files(list(sources), stack)):
-            bar.update(task, description=f"ingest {Path(raw.name).name}")
-            summary = FileSummary(raw.name)
-            result.files.append(summary)
-            try:
-                mapper = None
-                next_row = 1
-                for chunk in read_chunks(raw, chunk_rows):
-                    if mapper is None:
-                        summary.layout, mapper, summary.note = detect_layout(chunk.columns, raw)
-                    summary.rows_read += len(chunk)
-                    if summary.layout == "company-table":
-                        industries.append(_company_industries(chunk))
-                    if not callable(mapper):
-                        continue
-                    rows = normalise(chunk, raw, mapper, next_row)
-                    next_row += len(chunk)
-                    empty = rows["title"].isna() & rows["description"].isna()
-                    if empty.any():
-                        bad = rows.loc[empty, ["raw_file", "raw_row", "title", "company", "description"]].copy()
-                        bad.insert(2, "reason", "no title and no description")
-                        rejects.append(bad)
-                        summary.rejected += int(empty.sum())
-                    rows = rows[~empty].reset_index(drop=True)
-                    part = Path(tmp) / f"part-{len(parts):05d}.parquet"
-                    rows.to_parquet(part, index=False)
-                    parts.append(part)
-                    content = rows[["company", "title", "description"]].fillna("")
-                    keys.append(
-                        pd.DataFrame(
-                            {
-                                "part": len(parts) - 1,
-                                "row": np.arange(len(rows)),
-                                "file": len(result.files) - 1,
-                                "posting_id": rows["posting_id"].to_numpy(),
-                                "content": pd.util.hash_pandas_object(content, index=False).to_numpy(),
-                                "_seen_at": rows["_seen_at"].to_numpy(),
-                                "_order": np.arange(order, order + len(rows)),
-                            }
-                        )
-                    )
-                    order += len(rows)
-                if not summary.layout:
-                    summary.note = "no rows"
-            except SourceError as exc:
-                summary.note = f"error: {exc}"
-                log.error("%s", exc)
-                rejects.append(pd.DataFrame([{"raw_file": raw.name, "raw_row": pd.NA, "reason": str(exc)}]))
-            bar.advance(task)
+
+        def on_file(raw: RawFile) -> None:
+            bar.update(task, description=f"ingest {Path(raw.name).name}", advance=1)
+
+        for batch in read_postings(sources, stack, result.files, chunk_rows=chunk_rows, on_file=on_file):
+            summary, rows = batch.summary, batch.postings
+            if summary.layout == "company-table":
+                industries.append(_company_industries(batch.original))
+            if rows is None:
+                continue
+            empty = rows["title"].isna() & rows["description"].isna()
+            if empty.any():
+                bad = rows.loc[empty, ["raw_file", "raw_row", "title", "company", "description"]].copy()
+                bad.insert(2, "reason", "no title and no description")
+                rejects.append(bad)
+                summary.rejected += int(empty.sum())
+            rows = rows[~empty].reset_index(drop=True)
+            part = Path(tmp) / f"part-{len(parts):05d}.parquet"
+            rows.to_parquet(part, index=False)
+            parts.append(part)
+            content = rows[["company", "title", "description"]].fillna("")
+            keys.append(
+                pd.DataFrame(
+                    {
+                        "part": len(parts) - 1,
+                        "row": np.arange(len(rows)),
+                        "file": len(result.files) - 1,
+                        "posting_id": rows["posting_id"].to_numpy(),
+                        "content": pd.util.hash_pandas_object(content, index=False).to_numpy(),
+                        "_seen_at": rows["_seen_at"].to_numpy(),
+                        "_order": np.arange(order, order + len(rows)),
+                    }
+                )
+            )
+            order += len(rows)
+        for summary in result.files:
+            if summary.note.startswith("error: "):
+                rejects.append(pd.DataFrame([{"raw_file": summary.file, "raw_row": pd.NA, "reason": summary.note[7:]}]))
         if not any(f.rows_read for f in result.files):
             problems = "; ".join(f.note for f in result.files if f.note) or "no data files found"
             raise SourceError(f"nothing could be read from {', '.join(map(str, sources))}: {problems}")

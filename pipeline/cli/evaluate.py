@@ -1,1 +1,31 @@
-from . import app  # noqa: F401
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ..model_store import ModelError
+from ..sources import SourceError
+from ..taxonomy import TaxonomyError
+from ..train import TrainingDataError, evaluate
+from . import app
+from .common import console, user_errors
+from .train import print_metrics
+
+
+@app.command("evaluate")
+def evaluate_cli(
+    labelled: list[str] = typer.Argument(..., help="Labelled postings the model did not see (a `role` column)."),
+    model: Path = typer.Option(None, "--model", "-m", help="Model folder; default: the shipped model."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
+) -> None:
+    """Measure a model on labelled postings: accuracy, macro-F1, module accuracy, per role."""
+    with user_errors(TrainingDataError, SourceError, TaxonomyError, ModelError):
+        metrics = evaluate(labelled, model)
+    for problem in metrics["problems"]:
+        console.print(f"[yellow]left out:[/yellow] {problem}", highlight=False)
+    if as_json:
+        typer.echo(json.dumps(metrics, ensure_ascii=False, indent=2))
+    else:
+        print_metrics(metrics, f"model {metrics['model_id']}")

@@ -1,1 +1,60 @@
-from . import app  # noqa: F401
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..classify import RoleClassifier
+from ..model_store import DEFAULT_MODEL, ModelError
+from ..outputs import OutputError
+from ..sources import SourceError
+from ..taxonomy import TaxonomyError, taxonomy
+from ..train import TrainingDataError, train
+from . import app
+from .common import console, user_errors
+
+
+def print_metrics(metrics: dict, title: str) -> None:
+    console.print(
+        f"[b]{title}[/b]: {metrics['samples']:,} ads - accuracy {metrics['accuracy']:.3f}, "
+        f"macro-F1 {metrics['macro_f1']:.3f}, module accuracy {metrics['module_accuracy']:.3f}"
+    )
+    table = Table("role", "中文", "precision", "recall", "F1", "support", title="per role")
+    for role, m in metrics["per_role"].items():
+        table.add_row(role, taxonomy().role(role).zh, f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}", str(m["support"]))
+    console.print(table)
+    confusions = Table("true role", "predicted", "count", title="most frequent confusions")
+    for c in metrics["confusions"][:10]:
+        confusions.add_row(c["true"], c["predicted"], str(c["count"]))
+    console.print(confusions)
+
+
+@app.command("train")
+def train_cli(
+    labelled: list[str] = typer.Argument(None, help="Labelled postings (a `role` column); default: the bundled labels."),
+    output: Path = typer.Option(DEFAULT_MODEL, "--output", "-o", help="Model folder to write."),
+    folds: int = typer.Option(5, help="Cross-validation folds (stratified); 0 or 1 skips cross-validation."),
+    backend: str = typer.Option("rjieba", help="Tokenizer backend: rjieba (fast) or jieba (reference)."),
+    c: float = typer.Option(1.0, "--C", help="Inverse regularisation strength of the SVM."),
+    as_json: bool = typer.Option(False, "--json", help="Print the cross-validation metrics as JSON on stdout."),
+) -> None:
+    """Train a classifier on labelled postings, cross-validate it, and save the model folder."""
+    with user_errors(TrainingDataError, SourceError, TaxonomyError, ModelError, OutputError, ValueError):
+        with console.status("training (cross-validation, then the final fit)..."):
+            result = train(labelled or None, output, folds=folds, classifier=RoleClassifier(backend=backend, C=c))
+    for problem in result.data.problems:
+        console.print(f"[yellow]left out:[/yellow] {problem}", highlight=False)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    counts = Table("role", "samples", title="class counts")
+    for role, n in result.data.class_counts().items():
+        counts.add_row(role, str(n))
+    console.print(counts)
+    if result.cv_metrics:
+        if as_json:
+            typer.echo(json.dumps(result.cv_metrics, ensure_ascii=False, indent=2))
+        else:
+            print_metrics(result.cv_metrics, f"{result.cv_metrics['folds']}-fold cross-validation")
+    console.print(f"saved model {result.model.id} to {output} in {result.seconds:.0f}s")

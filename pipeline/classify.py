@@ -1,0 +1,212 @@
+"""Classification: postings → one of the 25 roles or `other`, its module, a calibrated confidence.
+
+`RoleClassifier` is a scikit-learn estimator (fit / predict / predict_proba / explain). `classify_frame`
+turns its output into the columns users get: role, names, module, confidence, alternatives, status.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from scipy.optimize import minimize_scalar
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+from .features import TEXT_COLUMNS, PostingText, build_vectorizers
+from .taxonomy import taxonomy
+from .tokenize import BACKENDS, DEFAULT_BACKEND
+
+OUTPUT_COLUMNS = ["role", "role_name", "module", "module_name", "confidence", "alternatives", "status", "model"]
+STATUSES = ("ok", "review", "no_text")
+
+
+def _scores(svm: LinearSVC, features) -> np.ndarray:
+    """Decision values as an (n, classes) array, also for two classes (where sklearn gives one column)."""
+    scores = svm.decision_function(features)
+    return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+
+
+def _check_frame(X) -> pd.DataFrame:
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"expected a DataFrame with columns {TEXT_COLUMNS}, got {type(X).__name__}")
+    missing = [c for c in TEXT_COLUMNS if c not in X.columns]
+    if missing:
+        raise ValueError(f"postings need the columns {TEXT_COLUMNS}; missing {missing}")
+    return X
+
+
+def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    z = scores / temperature
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(scores: np.ndarray, y_index: np.ndarray) -> float:
+    """The temperature T that makes softmax(scores / T) best predict y (log-loss).
+
+    One parameter for all classes keeps the SVM's ranking (argmax) intact, unlike per-class sigmoids,
+    which pull rare roles down and cost macro-F1.
+    """
+    rows = np.arange(len(y_index))
+
+    def loss(log_t: float) -> float:
+        p = _softmax(scores, np.exp(log_t))[rows, y_index]
+        return float(-np.log(np.clip(p, 1e-12, None)).mean())
+
+    return float(np.exp(minimize_scalar(loss, bounds=(-5.0, 3.0), method="bounded").x))
+
+
+class RoleClassifier(ClassifierMixin, BaseEstimator):
+    """Linear SVM over title and duties features, with temperature-calibrated probabilities.
+
+    Parameters
+    ----------
+    backend: tokenizer backend, "rjieba" (fast) or "jieba" (reference).
+    C: inverse regularisation of the SVM.
+    title_weight, body_weight: how much the title and the duties/requirements features count.
+    calibration_folds: folds of the cross-validated decision values that fit the temperature.
+    """
+
+    def __init__(
+        self,
+        backend: str = DEFAULT_BACKEND,
+        C: float = 1.0,
+        title_weight: float = 0.3,
+        body_weight: float = 1.0,
+        calibration_folds: int = 5,
+        random_state: int = 0,
+    ):
+        self.backend = backend
+        self.C = C
+        self.title_weight = title_weight
+        self.body_weight = body_weight
+        self.calibration_folds = calibration_folds
+        self.random_state = random_state
+
+    def _check_params(self, y: np.ndarray) -> int:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        if not self.C > 0:
+            raise ValueError(f"C must be positive, got {self.C}")
+        if self.title_weight < 0 or self.body_weight < 0 or self.title_weight + self.body_weight == 0:
+            raise ValueError("title_weight and body_weight must be >= 0 and not both 0")
+        counts = pd.Series(y).value_counts()
+        if len(counts) < 2:
+            raise ValueError(f"need at least two roles to learn, got {list(counts.index)}")
+        folds = min(self.calibration_folds, int(counts.min()))
+        if folds < 2:
+            raise ValueError(f"every role needs at least 2 samples for calibration; {counts.idxmin()!r} has {counts.min()}")
+        return folds
+
+    def _svm(self) -> LinearSVC:
+        return LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
+
+    def fit(self, X: pd.DataFrame, y, sample_weight=None):
+        X = _check_frame(X)
+        y = np.asarray(y, dtype=object)
+        folds = self._check_params(y)
+        self.text_ = PostingText(self.backend).fit(X)
+        self.vectorizers_ = build_vectorizers(self.title_weight, self.body_weight)
+        features = self.vectorizers_.fit_transform(self.text_.transform(X))
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        held_out = np.zeros((len(y), len(self.classes_)))
+        for train_idx, test_idx in splitter.split(features, y_index):
+            weights = None if sample_weight is None else np.asarray(sample_weight)[train_idx]
+            svm = self._svm().fit(features[train_idx], y_index[train_idx], sample_weight=weights)
+            held_out[test_idx] = _scores(svm, features[test_idx])
+        # Unweighted: confidence must be honest on the unsure ads too, not only on the clear ones.
+        self.temperature_ = fit_temperature(held_out, y_index)
+        self.svm_ = self._svm().fit(features, y_index, sample_weight=sample_weight)
+        return self
+
+    def features(self, X: pd.DataFrame):
+        check_is_fitted(self, "svm_")
+        return self.vectorizers_.transform(self.text_.transform(_check_frame(X)))
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        return _scores(self.svm_, self.features(X))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return _softmax(self.decision_function(X), self.temperature_)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
+
+    def explain(self, X: pd.DataFrame, roles, top: int = 5) -> list[list[tuple[str, float]]]:
+        """For each posting, the terms that pushed it most towards `roles[i]`: feature value × weight."""
+        features = self.features(X).tocsr()
+        coef = self.svm_.coef_ if len(self.classes_) > 2 else np.vstack([-self.svm_.coef_[0], self.svm_.coef_[0]])
+        names = self.vectorizers_.get_feature_names_out()
+        index = {c: i for i, c in enumerate(self.classes_)}
+        out = []
+        for i, role in enumerate(roles):
+            row = features.getrow(i)
+            if role not in index or row.nnz == 0:
+                out.append([])
+                continue
+            weights = coef[index[role]]
+            contributions = row.data * weights[row.indices]
+            order = np.argsort(-contributions)[:top]
+            out.append([(_term(names[row.indices[j]]), round(float(contributions[j]), 3)) for j in order if contributions[j] > 0])
+        return out
+
+
+def _term(feature_name: str) -> str:
+    """'title_words__客户成功' → 'title:客户成功'; 'body_words__私域' → '私域'."""
+    block, _, term = feature_name.partition("__")
+    return term if block == "body_words" else f"title:{term.strip()}"
+
+
+def classify_frame(
+    classifier: RoleClassifier,
+    postings: pd.DataFrame,
+    *,
+    model_id: str,
+    top_k: int = 3,
+    min_confidence: float = 0.5,
+    min_margin: float = 0.1,
+    explain: bool = False,
+) -> pd.DataFrame:
+    """The role columns for `postings` (title, description), one output row per input row, same index."""
+    postings = _check_frame(postings)
+    t = taxonomy()
+    has_text = postings["title"].notna() | postings["description"].notna()
+    result = pd.DataFrame(index=postings.index, columns=OUTPUT_COLUMNS, dtype=object)
+    result["status"] = "no_text"
+    result["model"] = model_id
+    if has_text.any():
+        texts = postings.loc[has_text]
+        proba = classifier.predict_proba(texts)
+        order = np.argsort(-proba, axis=1)
+        best = order[:, 0]
+        classes = classifier.classes_
+        roles = classes[best]
+        top1 = proba[np.arange(len(proba)), best]
+        top2 = proba[np.arange(len(proba)), order[:, 1]] if proba.shape[1] > 1 else np.zeros(len(proba))
+        modules = [t.module_of(r) for r in roles]
+        result.loc[has_text, "role"] = roles
+        result.loc[has_text, "role_name"] = [t.role(r).zh for r in roles]
+        result.loc[has_text, "module"] = [m or "" for m in modules]
+        result.loc[has_text, "module_name"] = [t.module(m).zh if m else "" for m in modules]
+        result.loc[has_text, "confidence"] = np.round(top1, 4)
+        result.loc[has_text, "alternatives"] = [
+            json.dumps({classes[j]: round(float(p[j]), 4) for j in o[1 : top_k + 1]}, ensure_ascii=False)
+            for p, o in zip(proba, order)
+        ]
+        unsure = (top1 < min_confidence) | (top1 - top2 < min_margin)
+        result.loc[has_text, "status"] = np.where(unsure, "review", "ok")
+        if explain:
+            result["explanation"] = None
+            result.loc[has_text, "explanation"] = [
+                "; ".join(f"{term} {w:+.2f}" for term, w in terms) for terms in classifier.explain(texts, roles)
+            ]
+    result["confidence"] = result["confidence"].astype("float64")
+    for c in result.columns.difference(["confidence"]):
+        result[c] = result[c].astype("string")
+    return result

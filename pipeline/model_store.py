@@ -1,0 +1,171 @@
+"""The model store: save and load a trained classifier as a folder, safely and verifiably.
+
+A model folder holds `model.skops` (the fitted estimator in skops format, never pickle: loading only
+admits the types listed in TRUSTED_TYPES), `metadata.json` (ids, hashes, data, metrics, versions) and a
+model card `README.md`. Loading refuses a file whose hash does not match its metadata (tampered or
+corrupted) and a model trained against another taxonomy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+
+from .classify import RoleClassifier, classify_frame
+from .taxonomy import taxonomy
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODEL = MODELS_DIR / "default"
+MODEL_FILE = "model.skops"
+METADATA_FILE = "metadata.json"
+# Our own classes plus the scikit-learn/numpy types that skops does not trust by default.
+TRUSTED_TYPES = [
+    "pipeline.classify.RoleClassifier",
+    "pipeline.features.PostingText",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.svm._classes.LinearSVC",
+    "numpy.float32",
+    "numpy.float64",
+    "numpy.int64",
+    "builtins.slice",
+]
+VERSIONED_PACKAGES = ["scikit-learn", "numpy", "scipy", "skops", "jieba", "rjieba", "pandas"]
+
+
+class ModelError(Exception):
+    """A model folder is missing, tampered with, or does not fit this taxonomy."""
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def model_content_hash(classifier: RoleClassifier) -> str:
+    """A hash of what the model learned (vocabularies, weights, calibration) and how it was set up.
+
+    The skops file itself is not byte-stable (it names arrays by object id), so the id is computed
+    from the fitted values: the same data and parameters give the same id.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps(classifier.get_params(), sort_keys=True).encode())
+    h.update(json.dumps([str(c) for c in classifier.classes_]).encode())
+    for name, vectorizer, _ in classifier.vectorizers_.transformers_:
+        if hasattr(vectorizer, "vocabulary_"):
+            h.update(name.encode())
+            h.update(json.dumps(sorted(vectorizer.vocabulary_.items()), ensure_ascii=False).encode())
+            h.update(np.ascontiguousarray(vectorizer.idf_, dtype=np.float64).round(10).tobytes())
+    svm = classifier.svm_
+    h.update(np.ascontiguousarray(svm.coef_, dtype=np.float64).round(10).tobytes())
+    h.update(np.ascontiguousarray(svm.intercept_, dtype=np.float64).round(10).tobytes())
+    h.update(np.array([classifier.temperature_], dtype=np.float64).round(10).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class Model:
+    """A loaded model: the classifier and what is known about it."""
+
+    classifier: RoleClassifier
+    metadata: dict
+    path: Path | None = None
+
+    @property
+    def id(self) -> str:
+        return self.metadata["model_id"]
+
+    def classify(self, frame: pd.DataFrame, **options) -> pd.DataFrame:
+        """`frame` with the role columns appended (see `classify.classify_frame` for the options).
+
+        `frame` needs `title` and `description` columns; use `pipeline.classify_file` for raw exports.
+        """
+        roles = classify_frame(self.classifier, frame, model_id=self.id, **options)
+        return pd.concat([frame, roles], axis=1)
+
+
+def save_model(classifier: RoleClassifier, folder: str | os.PathLike, metadata: dict, card: str) -> Model:
+    """Write the model folder atomically: a half-written folder never replaces a good one."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        # skops writes vocabularies as verbose JSON; deflate shrinks the file about tenfold.
+        sio.dump(classifier, staging / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        metadata = {
+            "model_id": model_content_hash(classifier),
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "file_sha256": _sha256(staging / MODEL_FILE),
+            "taxonomy_hash": taxonomy().hash,
+            "params": classifier.get_params(),
+            "library_versions": library_versions(),
+            **metadata,
+        }
+        (staging / METADATA_FILE).write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (staging / "README.md").write_text(card.format(**metadata), encoding="utf-8")
+        os.chmod(staging, 0o755)
+        if folder.exists():
+            backup = folder.with_name(f".{folder.name}.old")
+            shutil.rmtree(backup, ignore_errors=True)
+            folder.rename(backup)
+            staging.rename(folder)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Model(classifier, metadata, folder)
+
+
+def load_model(path: str | os.PathLike | None = None) -> Model:
+    """Load a model folder (default: the shipped `models/default`), verifying it first."""
+    folder = Path(path) if path else DEFAULT_MODEL
+    model_file, meta_file = folder / MODEL_FILE, folder / METADATA_FILE
+    if not model_file.is_file() or not meta_file.is_file():
+        raise ModelError(f"{folder}: not a model folder (needs {MODEL_FILE} and {METADATA_FILE}); train one with `tobroles train`")
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{meta_file}: not valid JSON ({exc})") from exc
+    if _sha256(model_file) != meta.get("file_sha256"):
+        raise ModelError(f"{model_file}: its hash does not match {METADATA_FILE}; the file was changed or corrupted, refusing to load it")
+    if meta.get("taxonomy_hash") != taxonomy().hash:
+        raise ModelError(
+            f"{folder}: trained with taxonomy {meta.get('taxonomy_hash')}, but data/taxonomy.json is "
+            f"{taxonomy().hash}; retrain it with `tobroles train`"
+        )
+    untrusted = [t for t in sio.get_untrusted_types(file=model_file) if t not in TRUSTED_TYPES]
+    if untrusted:
+        raise ModelError(f"{model_file}: contains types that are not trusted: {untrusted}; refusing to load it")
+    classifier = sio.load(model_file, trusted=TRUSTED_TYPES)
+    if not isinstance(classifier, RoleClassifier):
+        raise ModelError(f"{model_file}: holds a {type(classifier).__name__}, not a RoleClassifier")
+    return Model(classifier, meta, folder)

@@ -1,0 +1,94 @@
+"""Tokenisation with jieba and a domain dictionary, so that the words of this field stay whole.
+
+Two backends give the same segmentation up to a fraction of a percent: `rjieba` (jieba-rs, a Rust port,
+~16x faster; the default) and `jieba` (the pure-Python reference). Each process loads the dictionary
+once: `get_tokenizer` is cached, and jieba's model cache goes to a per-user folder, never a shared /tmp file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from .taxonomy import DATA_DIR, taxonomy
+
+BACKENDS = ("rjieba", "jieba")
+DEFAULT_BACKEND = "rjieba"
+USER_WORD_FREQ = 2000  # enough to beat any split of the word into common parts; same in both backends
+USERDICT_PATH = DATA_DIR / "userdict.txt"
+STOPWORDS_PATH = DATA_DIR / "stopwords.txt"
+# Tokens that carry no meaning: punctuation, whitespace, bare numbers, ordinals like '1、'.
+_NOISE = re.compile(r"^(?:[\W_]+|[\d.\-~]+[%kKwW万千]?|[a-zA-Z])$")
+
+
+def _read_list(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def user_words() -> list[tuple[str, int]]:
+    """The domain dictionary plus every role name and typical title of the taxonomy."""
+    words: dict[str, int] = {}
+    for line in _read_list(USERDICT_PATH):
+        word, _, freq = line.partition(" ")
+        words[word] = int(freq) if freq else USER_WORD_FREQ
+    for role in taxonomy().roles:
+        for name in (role.zh, *role.typical_titles):
+            if " " not in name and "(" not in name:
+                words.setdefault(name, USER_WORD_FREQ)
+    return sorted(words.items())
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    path = Path(base) / "tobroles"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Tokenizer:
+    """Cuts text into lower-cased content words; `cut(text)` returns a list of tokens."""
+
+    def __init__(self, backend: str = DEFAULT_BACKEND):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown tokenizer backend {backend!r}; choose one of {BACKENDS}")
+        self.backend = backend
+        self.stopwords = frozenset(_read_list(STOPWORDS_PATH))
+        if backend == "rjieba":
+            import rjieba
+
+            engine = rjieba.Jieba()
+            for word, freq in user_words():
+                engine.add_word(word, freq, None)
+            self._cut = engine.cut
+        else:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            engine = jieba.Tokenizer()
+            engine.tmp_dir = str(cache_dir())
+            engine.initialize()
+            for word, freq in user_words():
+                engine.add_word(word, freq)
+            self._cut = lambda text: engine.lcut(text, HMM=True)
+
+    def raw_cut(self, text: str) -> list[str]:
+        """Every token, whitespace and punctuation included (for comparing backends)."""
+        return list(self._cut(text))
+
+    def cut(self, text: str) -> list[str]:
+        stop = self.stopwords
+        return [t for t in (w.strip().lower() for w in self._cut(text)) if t and t not in stop and not _NOISE.match(t)]
+
+    def join(self, text: str | None) -> str:
+        """Tokens joined by spaces: the form the vectorisers read."""
+        return " ".join(self.cut(text)) if text else ""
+
+
+@lru_cache(maxsize=None)
+def get_tokenizer(backend: str = DEFAULT_BACKEND) -> Tokenizer:
+    """One tokenizer per backend per process: loading the dictionary costs about a second."""
+    return Tokenizer(backend)
