@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from scipy.optimize import minimize_scalar
 from sklearn.model_selection import StratifiedKFold
@@ -126,8 +127,23 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def features(self, X: pd.DataFrame):
+        """The sparse feature matrix; equals `vectorizers_.transform(text_.transform(X))`.
+
+        Real ad sets repeat themselves (reposts, a company's standard titles), so each distinct title
+        and each distinct (title, description) pair is featurised once and the rows are gathered after.
+        """
         check_is_fitted(self, "svm_")
-        return self.vectorizers_.transform(self.text_.transform(_check_frame(X)))
+        X = _check_frame(X)
+        pairs, distinct = pd.factorize(pd.MultiIndex.from_arrays([X["title"].fillna(""), X["description"].fillna("")]))
+        texts = self.text_.transform(pd.DataFrame({"title": distinct.get_level_values(0), "description": distinct.get_level_values(1)}))
+        blocks = []
+        for name, vectorizer, column in self.vectorizers_.transformers_:
+            if vectorizer == "drop":
+                continue
+            codes, values = pd.factorize(texts[column])
+            weight = self.vectorizers_.transformer_weights.get(name, 1.0)
+            blocks.append(vectorizer.transform(values)[codes] * weight)
+        return sp.hstack(blocks, format="csr")[pairs]
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         return _scores(self.svm_, self.features(X))
@@ -195,9 +211,12 @@ def classify_frame(
         result.loc[has_text, "module"] = [m or "" for m in modules]
         result.loc[has_text, "module_name"] = [t.module(m).zh if m else "" for m in modules]
         result.loc[has_text, "confidence"] = np.round(top1, 4)
+        # A JSON object per row, built as text: json.dumps per row costs more than the classifier.
+        alternatives = order[:, 1 : top_k + 1]
+        alt_proba = np.take_along_axis(proba, alternatives, axis=1)
+        quoted = np.array([json.dumps(c) for c in classes], dtype=object)
         result.loc[has_text, "alternatives"] = [
-            json.dumps({classes[j]: round(float(p[j]), 4) for j in o[1 : top_k + 1]}, ensure_ascii=False)
-            for p, o in zip(proba, order)
+            "{" + ", ".join(f"{quoted[j]}: {p:.4f}" for j, p in zip(js, ps)) + "}" for js, ps in zip(alternatives, alt_proba)
         ]
         unsure = (top1 < min_confidence) | (top1 - top2 < min_margin)
         result.loc[has_text, "status"] = np.where(unsure, "review", "ok")

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
 
 from .sections import split_sections
-from .tokenize import DEFAULT_BACKEND, get_tokenizer
+from .tokenize import DEFAULT_BACKEND, TOKEN_PATTERN, get_tokenizer, stopwords
 
 TEXT_COLUMNS = ("title", "description")
 
@@ -50,9 +54,56 @@ class PostingText(TransformerMixin, BaseEstimator):
         )
 
 
+class WordTfidf(TfidfVectorizer):
+    """TfidfVectorizer over space-joined tokens whose transform counts in Arrow and NumPy.
+
+    sklearn's transform looks every token up in a Python dict (about 75 µs per ad); splitting and
+    looking the tokens up in Arrow does the same work in C++. The result equals
+    sklearn's transform for unigrams (tokens the fit left out of the vocabulary, noise and stop words,
+    are simply not found), so fit stays sklearn's own.
+    """
+
+    def transform(self, raw_documents):
+        if self.ngram_range != (1, 1):
+            return super().transform(raw_documents)
+        check_is_fitted(self, "vocabulary_")
+        lists = pc.utf8_split_whitespace(pa.array(list(raw_documents), type=pa.large_string()))
+        offsets = lists.offsets.to_numpy()
+        if getattr(self, "_terms", None) is None:
+            terms = np.empty(len(self.vocabulary_), dtype=object)
+            for term, column in self.vocabulary_.items():
+                terms[column] = term
+            self._terms = pa.array(terms, type=pa.large_string())
+        # Tokens never become Python objects: the lookup runs in Arrow's hash kernel.
+        columns = pc.index_in(lists.flatten(), value_set=self._terms).fill_null(-1).to_numpy()
+        rows = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        found = columns >= 0
+        counts = sp.csr_matrix(
+            (np.ones(found.sum(), dtype=self.dtype), (rows[found], columns[found])),
+            shape=(len(offsets) - 1, len(self.vocabulary_)),
+            dtype=self.dtype,
+        )
+        counts.sum_duplicates()
+        return self._tfidf.transform(counts, copy=False)
+
+    def __getstate__(self):
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
+        state = dict(state)
+        state.pop("_terms", None)  # a lookup cache, rebuilt on first use
+        return state
+
+
 def word_vectorizer(**kwargs) -> TfidfVectorizer:
     """TF-IDF over tokens that PostingText already cut and joined with spaces."""
-    return TfidfVectorizer(token_pattern=r"\S+", lowercase=False, sublinear_tf=True, dtype=np.float32, **kwargs)
+    cls = WordTfidf if kwargs.get("ngram_range", (1, 1)) == (1, 1) else TfidfVectorizer
+    return cls(
+        token_pattern=TOKEN_PATTERN,
+        stop_words=stopwords(),
+        lowercase=False,
+        sublinear_tf=True,
+        dtype=np.float32,
+        **kwargs,
+    )
 
 
 def build_vectorizers(title_weight: float, body_weight: float) -> ColumnTransformer:

@@ -23,8 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from .classify import RoleClassifier, classify_frame
+from .ingest import postings_from_frame
 from .taxonomy import taxonomy
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -35,6 +37,7 @@ METADATA_FILE = "metadata.json"
 TRUSTED_TYPES = [
     "pipeline.classify.RoleClassifier",
     "pipeline.features.PostingText",
+    "pipeline.features.WordTfidf",
     "sklearn.compose._column_transformer.ColumnTransformer",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer",
@@ -102,13 +105,17 @@ class Model:
     def id(self) -> str:
         return self.metadata["model_id"]
 
-    def classify(self, frame: pd.DataFrame, **options) -> pd.DataFrame:
-        """`frame` with the role columns appended (see `classify.classify_frame` for the options).
+    def classify(self, frame: pd.DataFrame, text_columns: dict[str, str] | None = None, **options) -> pd.DataFrame:
+        """`frame` with the role columns appended, one output row per input row, in order.
 
-        `frame` needs `title` and `description` columns; use `pipeline.classify_file` for raw exports.
+        `frame` may be in any layout that `ingest` knows (a board export, our canonical schema, or
+        columns named like title/description; `text_columns` names them otherwise). Options are
+        those of `classify.classify_frame`: top_k, min_confidence, min_margin, explain.
         """
-        roles = classify_frame(self.classifier, frame, model_id=self.id, **options)
-        return pd.concat([frame, roles], axis=1)
+        postings = postings_from_frame(frame, text_columns=text_columns)
+        roles = classify_frame(self.classifier, postings, model_id=self.id, **options)
+        kept = frame.drop(columns=[c for c in roles.columns if c in frame.columns]).reset_index(drop=True)
+        return pd.concat([kept, roles], axis=1).set_axis(frame.index)
 
 
 def save_model(classifier: RoleClassifier, folder: str | os.PathLike, metadata: dict, card: str) -> Model:
@@ -162,10 +169,10 @@ def load_model(path: str | os.PathLike | None = None) -> Model:
             f"{folder}: trained with taxonomy {meta.get('taxonomy_hash')}, but data/taxonomy.json is "
             f"{taxonomy().hash}; retrain it with `tobroles train`"
         )
-    untrusted = [t for t in sio.get_untrusted_types(file=model_file) if t not in TRUSTED_TYPES]
-    if untrusted:
-        raise ModelError(f"{model_file}: contains types that are not trusted: {untrusted}; refusing to load it")
-    classifier = sio.load(model_file, trusted=TRUSTED_TYPES)
+    try:
+        classifier = sio.load(model_file, trusted=TRUSTED_TYPES)
+    except UntrustedTypesFoundException as exc:
+        raise ModelError(f"{model_file}: contains types that are not trusted ({exc}); refusing to load it") from exc
     if not isinstance(classifier, RoleClassifier):
         raise ModelError(f"{model_file}: holds a {type(classifier).__name__}, not a RoleClassifier")
     return Model(classifier, meta, folder)

@@ -49,7 +49,9 @@ def split_sections(description: str | None) -> tuple[str, str]:
     parts: dict[str, list[str]] = {"duties": [], "requirements": [], "other": []}
     current = "duties"
     for line in description.split("\n"):
-        kind = _kind(line)
+        # Cheap test first: most lines are long duty lines that cannot be headers.
+        maybe_header = len(line) <= _HEADER_MAX + 4 or any(line.find(c, 0, 16) >= 0 for c in ":：】]")
+        kind = _kind(line) if maybe_header else None
         if kind:
             current = kind
             # "岗位职责：1、负责..." carries content after the header on the same line.

@@ -149,9 +149,12 @@ def _local(path: Path, label: str) -> Iterator[RawFile]:
         yield RawFile(name=label, suffix=suffix, path=path)
 
 
-def iter_files(sources: list[str | os.PathLike], stack: ExitStack) -> Iterator[RawFile]:
+def iter_files(sources: list[str | os.PathLike | RawFile], stack: ExitStack) -> Iterator[RawFile]:
     """Yield every data file behind `sources`, in a stable order. Downloads live as long as `stack`."""
     for source in sources:
+        if isinstance(source, RawFile):
+            yield source
+            continue
         text = str(source)
         if _is_url(text):
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tobroles-dl-")))

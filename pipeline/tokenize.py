@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,8 +19,13 @@ DEFAULT_BACKEND = "rjieba"
 USER_WORD_FREQ = 2000  # enough to beat any split of the word into common parts; same in both backends
 USERDICT_PATH = DATA_DIR / "userdict.txt"
 STOPWORDS_PATH = DATA_DIR / "stopwords.txt"
-# Tokens that carry no meaning: punctuation, whitespace, bare numbers, ordinals like '1、'.
-_NOISE = re.compile(r"^(?:[\W_]+|[\d.\-~]+[%kKwW万千]?|[a-zA-Z])$")
+# What the vectorisers count as a token in joined text: a space-free run with at least one letter or
+# CJK character. Punctuation, bare numbers and ranges like '3-5' carry no meaning about the role.
+TOKEN_PATTERN = r"(?<!\S)(?=\S*[^\W\d_])\S+"
+
+
+def stopwords() -> list[str]:
+    return _read_list(STOPWORDS_PATH)
 
 
 def _read_list(path: Path) -> list[str]:
@@ -50,13 +54,12 @@ def cache_dir() -> Path:
 
 
 class Tokenizer:
-    """Cuts text into lower-cased content words; `cut(text)` returns a list of tokens."""
+    """Cuts text into words with the domain dictionary loaded."""
 
     def __init__(self, backend: str = DEFAULT_BACKEND):
         if backend not in BACKENDS:
             raise ValueError(f"unknown tokenizer backend {backend!r}; choose one of {BACKENDS}")
         self.backend = backend
-        self.stopwords = frozenset(_read_list(STOPWORDS_PATH))
         if backend == "rjieba":
             import rjieba
 
@@ -75,17 +78,17 @@ class Tokenizer:
                 engine.add_word(word, freq)
             self._cut = lambda text: engine.lcut(text, HMM=True)
 
-    def raw_cut(self, text: str) -> list[str]:
-        """Every token, whitespace and punctuation included (for comparing backends)."""
-        return list(self._cut(text))
-
     def cut(self, text: str) -> list[str]:
-        stop = self.stopwords
-        return [t for t in (w.strip().lower() for w in self._cut(text)) if t and t not in stop and not _NOISE.match(t)]
+        """The tokens of `text`, whitespace dropped, punctuation kept (as jieba.lcut gives them)."""
+        return [t for t in self._cut(text) if not t.isspace()]
 
     def join(self, text: str | None) -> str:
-        """Tokens joined by spaces: the form the vectorisers read."""
-        return " ".join(self.cut(text)) if text else ""
+        """Lower-cased tokens joined by spaces: the form the vectorisers read (see TOKEN_PATTERN).
+
+        This is the hot path of classification, so it does one join and one lower() per text and
+        leaves filtering to the vectorisers' compiled regex.
+        """
+        return " ".join(self._cut(text)).lower() if text else ""
 
 
 @lru_cache(maxsize=None)

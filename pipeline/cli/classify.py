@@ -1,1 +1,63 @@
-from . import app  # noqa: F401
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..batch import DEFAULT_CHUNK_ROWS, ClassifyOptions, ClassifyResult, classify_dask, classify_files
+from ..model_store import ModelError
+from ..outputs import OutputError
+from ..sources import SourceError
+from . import app
+from .common import console, user_errors
+
+
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+def parse_text_columns(value: str | None) -> dict[str, str] | None:
+    """'职位名称,职位详情' → {"title": "职位名称", "description": "职位详情"}."""
+    if not value:
+        return None
+    names = [v.strip() for v in value.split(",")]
+    if len(names) != 2 or not all(names):
+        raise typer.BadParameter("give two column names: TITLE,DESCRIPTION")
+    return {"title": names[0], "description": names[1]}
+
+
+def print_classify_summary(result: ClassifyResult) -> None:
+    table = Table("rows in", "rows out", *result.status, title=f"classify (model {result.model_id})")
+    table.add_row(f"{result.rows_in:,}", f"{result.rows_out:,}", *(f"{n:,}" for n in result.status.values()))
+    console.print(table)
+    rate = result.rows_out / result.seconds if result.seconds else 0
+    console.print(f"wrote {result.output} in {result.seconds:.1f}s ({rate:,.0f} postings/s)")
+
+
+@app.command("classify")
+def classify_cli(
+    inputs: list[str] = typer.Argument(..., help="Posting files, folders, .zip archives or http(s) URLs."),
+    output: str = typer.Option(..., "--output", "-o", help="Output: .csv, .parquet, .jsonl or .xlsx ('-' = CSV on stdout); a folder with --engine dask."),
+    model: Path = typer.Option(None, "--model", "-m", help="Model folder; default: the shipped model."),
+    text_columns: str = typer.Option(None, help="TITLE,DESCRIPTION column names of an unknown layout."),
+    engine: Engine = typer.Option(Engine.local, help="local: this machine; dask: map_partitions on a Dask cluster."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (local) or LocalCluster workers (dask)."),
+    chunk_size: int = typer.Option(DEFAULT_CHUNK_ROWS, help="Rows per chunk: memory is bounded by a few chunks."),
+    scheduler: str = typer.Option(None, help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    top_k: int = typer.Option(3, help="How many alternative roles to list."),
+    min_confidence: float = typer.Option(0.5, help="Below this confidence a row gets status `review`."),
+    min_margin: float = typer.Option(0.1, help="If the top two roles are closer than this, status `review`."),
+    explain: bool = typer.Option(False, "--explain", help="Add the terms that drove each label."),
+) -> None:
+    """Add role, module, confidence and status columns to every row of posting files."""
+    with user_errors(SourceError, ModelError, OutputError, ValueError):
+        options = ClassifyOptions(top_k=top_k, min_confidence=min_confidence, min_margin=min_margin, explain=explain)
+        columns = parse_text_columns(text_columns)
+        if engine is Engine.dask:
+            result = classify_dask(inputs, output, model_path=model, options=options, text_columns=columns, scheduler=scheduler, workers=jobs, chunk_rows=chunk_size)
+        else:
+            result = classify_files(inputs, output, model=model, options=options, text_columns=columns, jobs=jobs, chunk_rows=chunk_size, progress=output != "-")
+    print_classify_summary(result)

@@ -1,0 +1,254 @@
+"""Batch classification of posting files: every input row comes out once, in order, with its role.
+
+Engines:
+- local: streams the input chunk by chunk through the model; with jobs > 1 the chunks are classified
+  by worker processes (a bounded number in flight, so memory stays flat) and written in input order.
+- dask: `map_partitions` over a partitioned input (a folder or glob of Parquet/CSV files), on a
+  LocalCluster or an existing scheduler; the model loads once per worker process.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter, deque
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from rich.progress import Progress
+
+from .classify import OUTPUT_COLUMNS, classify_frame
+from .ingest import COLUMNS, EXTRA_COLUMNS, FileSummary, postings_from_frame, read_postings
+from .model_store import DEFAULT_MODEL, Model, load_model
+from .outputs import TableWriter
+from .sources import SourceError, iter_files
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class ClassifyOptions:
+    top_k: int = 3
+    min_confidence: float = 0.5
+    min_margin: float = 0.1
+    explain: bool = False
+
+    def __post_init__(self) -> None:
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be >= 0, got {self.top_k}")
+        if not 0 <= self.min_confidence <= 1:
+            raise ValueError(f"min_confidence must be between 0 and 1, got {self.min_confidence}")
+
+
+@dataclass
+class ClassifyResult:
+    output: str
+    model_id: str
+    rows_in: int = 0
+    rows_out: int = 0
+    status: dict[str, int] = field(default_factory=dict)
+    roles: dict[str, int] = field(default_factory=dict)
+    files: list[FileSummary] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def classify_chunk(model: Model, original: pd.DataFrame, postings: pd.DataFrame, options: ClassifyOptions, keep_original: bool) -> pd.DataFrame:
+    """The output rows for one chunk: its own columns (or the canonical ones) plus the role columns."""
+    roles = classify_frame(
+        model.classifier,
+        postings,
+        model_id=model.id,
+        top_k=options.top_k,
+        min_confidence=options.min_confidence,
+        min_margin=options.min_margin,
+        explain=options.explain,
+    )
+    base = original if keep_original else postings[COLUMNS + EXTRA_COLUMNS]
+    base = base.drop(columns=[c for c in roles.columns if c in base.columns]).reset_index(drop=True)
+    return pd.concat([base, roles.reset_index(drop=True)], axis=1)
+
+
+# Worker processes keep the model they loaded; the parent sends only rows.
+_worker_model: Model | None = None
+
+
+def _init_worker(model_path: str) -> None:
+    global _worker_model
+    _worker_model = load_model(model_path)
+
+
+def _classify_in_worker(original, postings, options, keep_original) -> pd.DataFrame:
+    return classify_chunk(_worker_model, original, postings, options, keep_original)
+
+
+def _tally(result: ClassifyResult, chunk: pd.DataFrame) -> None:
+    result.rows_out += len(chunk)
+    result.status = dict(Counter(result.status) + Counter(chunk["status"].value_counts().to_dict()))
+    result.roles = dict(Counter(result.roles) + Counter(chunk["role"].dropna().value_counts().to_dict()))
+
+
+def classify_files(
+    inputs: list[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    model: Model | str | os.PathLike | None = None,
+    options: ClassifyOptions = ClassifyOptions(),
+    text_columns: dict[str, str] | None = None,
+    jobs: int = 1,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: bool = False,
+) -> ClassifyResult:
+    """Classify every row of `inputs` into `output` (CSV, Parquet, JSON lines or Excel; '-' = CSV on stdout).
+
+    One input file keeps its own columns; several files are written in the canonical schema, whose
+    raw_file and raw_row point back to each input row. The output is written atomically.
+    """
+    started = time.perf_counter()
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    model_path = None if isinstance(model, Model) else (model or DEFAULT_MODEL)
+    model = model if isinstance(model, Model) else load_model(model_path)
+    result = ClassifyResult(output=str(output), model_id=model.id)
+    with ExitStack() as stack:
+        files = list(iter_files(list(inputs), stack))
+        if not files:
+            raise SourceError(f"no data files in {', '.join(map(str, inputs))}")
+        keep_original = len(files) == 1
+        bar = stack.enter_context(Progress(transient=True, disable=not progress))
+        task = bar.add_task("classify", total=None)
+        writer = stack.enter_context(TableWriter(output))
+        batches = read_postings(files, stack, result.files, chunk_rows=chunk_rows, text_columns=text_columns, keep_going=False)
+
+        def emit(chunk: pd.DataFrame) -> None:
+            writer.write(chunk)
+            _tally(result, chunk)
+            bar.update(task, advance=len(chunk), description=f"classify ({result.rows_out:,} rows)")
+
+        def checked(batch):
+            if batch.postings is None:
+                raise SourceError(f"{batch.raw.name}: a {batch.summary.layout}, not postings; nothing to classify")
+            result.rows_in += len(batch.original)
+            return batch
+
+        if jobs == 1:
+            for batch in map(checked, batches):
+                emit(classify_chunk(model, batch.original, batch.postings, options, keep_original))
+        else:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            context = multiprocessing.get_context(method)
+            if model_path is None:
+                raise ValueError("jobs > 1 needs the model's folder, not a loaded Model")
+            pool = stack.enter_context(context.Pool(jobs, initializer=_init_worker, initargs=(str(model_path),)))
+            pending: deque = deque()
+            for batch in map(checked, batches):
+                pending.append(pool.apply_async(_classify_in_worker, (batch.original, batch.postings, options, keep_original)))
+                if len(pending) >= 2 * jobs:  # bounded: never more than two chunks per worker in memory
+                    emit(pending.popleft().get())
+            while pending:
+                emit(pending.popleft().get())
+        if result.rows_out != result.rows_in:
+            raise RuntimeError(f"internal error: {result.rows_in} rows in but {result.rows_out} out; output discarded")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# ----------------------------------------------------------------------------- dask engine
+
+
+@lru_cache(maxsize=4)
+def _model_for_worker(model_path: str) -> Model:
+    """Loaded once per worker process (lru_cache lives as long as the process)."""
+    return load_model(model_path)
+
+
+def _classify_partition(partition: pd.DataFrame, model_path: str, options: ClassifyOptions, text_columns) -> pd.DataFrame:
+    model = _model_for_worker(model_path)
+    if partition.empty:
+        postings = pd.DataFrame({c: pd.Series(dtype="string") for c in ("title", "description")})
+        roles = classify_frame(model.classifier, postings, model_id=model.id)
+        return pd.concat([partition.reset_index(drop=True), roles], axis=1).set_axis(partition.index)
+    postings = postings_from_frame(partition, name="partition", text_columns=text_columns)
+    out = classify_chunk(model, partition, postings, options, keep_original=True)
+    return out.set_axis(partition.index)
+
+
+def _read_dask(inputs: list[str], chunk_rows: int):
+    import dask.dataframe as dd
+
+    paths: list[str] = []
+    for source in inputs:
+        path = Path(source)
+        if path.is_dir():
+            paths += sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in {".parquet", ".csv"})
+        else:
+            paths.append(str(source))
+    if not paths:
+        raise SourceError(f"no Parquet or CSV files in {', '.join(inputs)}")
+    suffixes = {Path(p).suffix.lower() for p in paths if "*" not in p} or {Path(paths[0]).suffix.lower()}
+    if suffixes == {".parquet"}:
+        return dd.read_parquet(paths)
+    if suffixes == {".csv"}:
+        # Quoted fields may span lines, so a CSV file is never split across partitions.
+        return dd.read_csv(paths, dtype=str, blocksize=None, keep_default_na=False, na_values=[""])
+    raise SourceError(f"the dask engine reads Parquet or CSV files of one kind; got {sorted(suffixes)}")
+
+
+def classify_dask(
+    inputs: list[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    model_path: str | os.PathLike | None = None,
+    options: ClassifyOptions = ClassifyOptions(),
+    text_columns: dict[str, str] | None = None,
+    scheduler: str | None = None,
+    workers: int = 2,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> ClassifyResult:
+    """Classify a partitioned input with Dask into a folder of Parquet parts (written atomically)."""
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    started = time.perf_counter()
+    model_path = str(Path(model_path or DEFAULT_MODEL).resolve())
+    model = load_model(model_path)  # fail here, not in every worker, on a bad model
+    output = Path(output)
+    if output.suffix:
+        raise ValueError(f"{output}: the dask engine writes a folder of Parquet parts; give a folder name")
+    result = ClassifyResult(output=str(output), model_id=model.id)
+    with ExitStack() as stack:
+        if scheduler:
+            client = stack.enter_context(Client(scheduler))
+        else:
+            cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+        frame = _read_dask([str(i) for i in inputs], chunk_rows)
+        meta = _classify_partition(frame._meta, model_path, options, text_columns)
+        classified = frame.map_partitions(_classify_partition, model_path, options, text_columns, meta=meta)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+        try:
+            write = classified.to_parquet(staging, write_index=False, compute=False)
+            _, counts = dask.compute(write, frame.map_partitions(len))
+            if output.exists():
+                shutil.rmtree(output)
+            staging.rename(output)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        log.info("dask dashboard: %s", getattr(client, "dashboard_link", "none"))
+    result.rows_in = int(sum(counts))
+    written = pd.read_parquet(output, columns=["role", "status"])
+    _tally(result, written)
+    if result.rows_out != result.rows_in:
+        raise RuntimeError(f"internal error: {result.rows_in} rows in but {result.rows_out} out")
+    result.seconds = time.perf_counter() - started
+    return result
