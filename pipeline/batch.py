@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 from rich.progress import Progress
 
-from .classify import OUTPUT_COLUMNS, classify_frame
+from .classify import classify_frame, with_roles
 from .ingest import COLUMNS, EXTRA_COLUMNS, FileSummary, postings_from_frame, read_postings
 from .model_store import DEFAULT_MODEL, Model, load_model
 from .outputs import TableWriter
@@ -61,23 +61,20 @@ class ClassifyResult:
     seconds: float = 0.0
 
 
-def classify_chunk(model: Model, original: pd.DataFrame, postings: pd.DataFrame, options: ClassifyOptions, keep_original: bool) -> pd.DataFrame:
-    """The output rows for one chunk: its own columns (or the canonical ones) plus the role columns."""
-    roles = classify_frame(
+def chunk_roles(model: Model, postings: pd.DataFrame, options: ClassifyOptions) -> pd.DataFrame:
+    """The role columns for one chunk of normalised postings."""
+    return classify_frame(
         model.classifier,
-        postings,
+        postings[["title", "description"]],
         model_id=model.id,
         top_k=options.top_k,
         min_confidence=options.min_confidence,
         min_margin=options.min_margin,
         explain=options.explain,
     )
-    base = original if keep_original else postings[COLUMNS + EXTRA_COLUMNS]
-    base = base.drop(columns=[c for c in roles.columns if c in base.columns]).reset_index(drop=True)
-    return pd.concat([base, roles.reset_index(drop=True)], axis=1)
 
 
-# Worker processes keep the model they loaded; the parent sends only rows.
+# Worker processes keep the model they loaded; the parent sends them only titles and descriptions.
 _worker_model: Model | None = None
 
 
@@ -86,8 +83,8 @@ def _init_worker(model_path: str) -> None:
     _worker_model = load_model(model_path)
 
 
-def _classify_in_worker(original, postings, options, keep_original) -> pd.DataFrame:
-    return classify_chunk(_worker_model, original, postings, options, keep_original)
+def _roles_in_worker(texts: pd.DataFrame, options: ClassifyOptions) -> pd.DataFrame:
+    return chunk_roles(_worker_model, texts, options)
 
 
 def _tally(result: ClassifyResult, chunk: pd.DataFrame) -> None:
@@ -133,15 +130,20 @@ def classify_files(
             _tally(result, chunk)
             bar.update(task, advance=len(chunk), description=f"classify ({result.rows_out:,} rows)")
 
-        def checked(batch):
-            if batch.postings is None:
-                raise SourceError(f"{batch.raw.name}: a {batch.summary.layout}, not postings; nothing to classify")
-            result.rows_in += len(batch.original)
-            return batch
+        def posting_batches():
+            for batch in batches:
+                if batch.postings is None:  # a company or tag table beside the postings: no ads in it
+                    log.warning("%s: skipped (%s)", batch.raw.name, batch.summary.note)
+                    continue
+                result.rows_in += len(batch.original)
+                yield batch
+
+        def base(batch) -> pd.DataFrame:
+            return batch.original if keep_original else batch.postings[COLUMNS + EXTRA_COLUMNS]
 
         if jobs == 1:
-            for batch in map(checked, batches):
-                emit(classify_chunk(model, batch.original, batch.postings, options, keep_original))
+            for batch in posting_batches():
+                emit(with_roles(base(batch), chunk_roles(model, batch.postings, options)))
         else:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             context = multiprocessing.get_context(method)
@@ -149,12 +151,15 @@ def classify_files(
                 raise ValueError("jobs > 1 needs the model's folder, not a loaded Model")
             pool = stack.enter_context(context.Pool(jobs, initializer=_init_worker, initargs=(str(model_path),)))
             pending: deque = deque()
-            for batch in map(checked, batches):
-                pending.append(pool.apply_async(_classify_in_worker, (batch.original, batch.postings, options, keep_original)))
+            for batch in posting_batches():
+                texts = batch.postings[["title", "description"]]
+                pending.append((base(batch), pool.apply_async(_roles_in_worker, (texts, options))))
                 if len(pending) >= 2 * jobs:  # bounded: never more than two chunks per worker in memory
-                    emit(pending.popleft().get())
+                    rows, roles = pending.popleft()
+                    emit(with_roles(rows, roles.get()))
             while pending:
-                emit(pending.popleft().get())
+                rows, roles = pending.popleft()
+                emit(with_roles(rows, roles.get()))
         if result.rows_out != result.rows_in:
             raise RuntimeError(f"internal error: {result.rows_in} rows in but {result.rows_out} out; output discarded")
     result.seconds = time.perf_counter() - started
@@ -177,8 +182,7 @@ def _classify_partition(partition: pd.DataFrame, model_path: str, options: Class
         roles = classify_frame(model.classifier, postings, model_id=model.id)
         return pd.concat([partition.reset_index(drop=True), roles], axis=1).set_axis(partition.index)
     postings = postings_from_frame(partition, name="partition", text_columns=text_columns)
-    out = classify_chunk(model, partition, postings, options, keep_original=True)
-    return out.set_axis(partition.index)
+    return with_roles(partition, chunk_roles(model, postings, options)).set_axis(partition.index)
 
 
 def _read_dask(inputs: list[str], chunk_rows: int):

@@ -229,3 +229,17 @@ def classify_frame(
     for c in result.columns.difference(["confidence"]):
         result[c] = result[c].astype("string")
     return result
+
+
+def with_roles(base: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
+    """`base` rows (input columns, in order) followed by the role columns.
+
+    An input column that an output column would shadow (a board's own `status`, say) is kept as
+    `input_<name>`; only a file that is itself classify output has its old role columns replaced.
+    """
+    clashing = [c for c in roles.columns if c in base.columns]
+    if set(OUTPUT_COLUMNS) <= set(base.columns):
+        base = base.drop(columns=clashing)
+    else:
+        base = base.rename(columns={c: f"input_{c}" for c in clashing})
+    return pd.concat([base.reset_index(drop=True), roles.reset_index(drop=True)], axis=1)

@@ -527,7 +527,7 @@ def ingest(
         def kept_chunks():
             for part_index, group in all_keys.groupby("part", sort=True):
                 rows = pd.read_parquet(parts[part_index]).iloc[group["row"][group["keep"]].to_numpy()]
-                rows["industry"] = rows["industry"].fillna(rows["company"].map(industry))
+                rows["industry"] = rows["industry"].fillna(rows["company"].map(industry).astype("string"))
                 yield rows.drop(columns="_seen_at")
 
         reject_frame = (

@@ -25,7 +25,7 @@ import pandas as pd
 import skops.io as sio
 from skops.io.exceptions import UntrustedTypesFoundException
 
-from .classify import RoleClassifier, classify_frame
+from .classify import RoleClassifier, classify_frame, with_roles
 from .ingest import postings_from_frame
 from .taxonomy import taxonomy
 
@@ -114,8 +114,7 @@ class Model:
         """
         postings = postings_from_frame(frame, text_columns=text_columns)
         roles = classify_frame(self.classifier, postings, model_id=self.id, **options)
-        kept = frame.drop(columns=[c for c in roles.columns if c in frame.columns]).reset_index(drop=True)
-        return pd.concat([kept, roles], axis=1).set_axis(frame.index)
+        return with_roles(frame, roles).set_axis(frame.index)
 
 
 def save_model(classifier: RoleClassifier, folder: str | os.PathLike, metadata: dict, card: str) -> Model:

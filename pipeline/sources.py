@@ -59,8 +59,9 @@ def _is_url(source: str) -> bool:
     return urlparse(source).scheme.lower() in {"http", "https"}
 
 
-def download(url: str, dest_dir: Path, max_bytes: int = MAX_DOWNLOAD_BYTES) -> Path:
+def download(url: str, dest_dir: Path, max_bytes: int | None = None) -> Path:
     """Stream `url` into dest_dir, retrying 5xx and connection errors with exponential backoff."""
+    max_bytes = max_bytes or MAX_DOWNLOAD_BYTES
     name = PurePosixPath(urlparse(url).path).name or "download"
     target = dest_dir / name
     last_error: Exception | None = None

@@ -82,6 +82,15 @@ class Tokenizer:
         """The tokens of `text`, whitespace dropped, punctuation kept (as jieba.lcut gives them)."""
         return [t for t in self._cut(text) if not t.isspace()]
 
+    def spans(self, text: str) -> set[tuple[int, int]]:
+        """(start, end) of every non-space token: segmentations compare by their spans."""
+        spans, start = set(), 0
+        for token in self._cut(text):
+            if not token.isspace():
+                spans.add((start, start + len(token)))
+            start += len(token)
+        return spans
+
     def join(self, text: str | None) -> str:
         """Lower-cased tokens joined by spaces: the form the vectorisers read (see TOKEN_PATTERN).
 
@@ -95,3 +104,14 @@ class Tokenizer:
 def get_tokenizer(backend: str = DEFAULT_BACKEND) -> Tokenizer:
     """One tokenizer per backend per process: loading the dictionary costs about a second."""
     return Tokenizer(backend)
+
+
+def agreement(texts, a: Tokenizer, b: Tokenizer) -> float:
+    """Segmentation F1 of `a` against `b` over `texts`: the share of tokens both cut identically."""
+    same = total_a = total_b = 0
+    for text in texts:
+        spans_a, spans_b = a.spans(text), b.spans(text)
+        same += len(spans_a & spans_b)
+        total_a += len(spans_a)
+        total_b += len(spans_b)
+    return 2 * same / (total_a + total_b) if total_a + total_b else 1.0

@@ -11,6 +11,7 @@ Usage: python scripts/build_data.py [--shared PATH]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pandas as pd
 
 from pipeline.ingest import ingest
 from pipeline.outputs import write_table
+from pipeline.run import ingest_quality
 from pipeline.taxonomy import taxonomy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,6 +37,8 @@ def main() -> None:
         result, _ = ingest(sorted(p.name for p in raw.iterdir() if p.is_dir()), corpus_out, progress=True)
     finally:
         os.chdir(cwd)
+    summary = REPO / "data" / "corpus.summary.json"
+    summary.write_text(json.dumps(ingest_quality(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"corpus: {result.kept:,} postings from {result.rows_read:,} rows ({result.duplicates:,} duplicates, {result.rejected:,} rejected)")
 
     labels = pd.read_csv(args.shared / "corpus" / "labels" / "train.csv", dtype=str)

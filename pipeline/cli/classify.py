@@ -30,11 +30,11 @@ def parse_text_columns(value: str | None) -> dict[str, str] | None:
 
 
 def print_classify_summary(result: ClassifyResult) -> None:
-    table = Table("rows in", "rows out", *result.status, title=f"classify (model {result.model_id})")
+    table = Table("rows in", "rows out", *result.status, title="classify")
     table.add_row(f"{result.rows_in:,}", f"{result.rows_out:,}", *(f"{n:,}" for n in result.status.values()))
     console.print(table)
     rate = result.rows_out / result.seconds if result.seconds else 0
-    console.print(f"wrote {result.output} in {result.seconds:.1f}s ({rate:,.0f} postings/s)")
+    console.print(f"model {result.model_id}: wrote {result.output} in {result.seconds:.1f}s ({rate:,.0f} postings/s)")
 
 
 @app.command("classify")

@@ -18,5 +18,5 @@ def user_errors(*kinds: type[Exception]) -> Iterator[None]:
     try:
         yield
     except kinds as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc

@@ -13,7 +13,11 @@ from .common import console, user_errors
 
 
 def print_ingest_summary(result: IngestResult) -> None:
-    table = Table("file", "layout", "rows read", "kept", "duplicates", "rejected", "note", title="ingest")
+    table = Table(title="ingest")
+    table.add_column("file", overflow="fold", ratio=3)
+    for name in ("layout", "rows read", "kept", "duplicates", "rejected"):
+        table.add_column(name, justify="left" if name == "layout" else "right")
+    table.add_column("note", overflow="fold", ratio=2)
     for f in result.files:
         table.add_row(f.file, f.layout, f"{f.rows_read:,}", f"{f.kept:,}", f"{f.duplicates:,}", f"{f.rejected:,}", f.note)
     table.add_row("[b]total[/b]", "", f"{result.rows_read:,}", f"{result.kept:,}", f"{result.duplicates:,}", f"{result.rejected:,}", "")

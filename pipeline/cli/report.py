@@ -1,1 +1,48 @@
-from . import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..model_store import DEFAULT_MODEL, ModelError, load_model
+from ..report import ReportError, build_report, load_classified, write_report
+from ..sources import SourceError
+from . import app
+from .common import console, stdout, user_errors
+
+
+def model_metadata(model: Path | None, model_ids: list[str]) -> dict | None:
+    """The metadata of the model that labelled the rows, when it is at hand."""
+    try:
+        loaded = load_model(model or DEFAULT_MODEL)
+    except ModelError:
+        return None
+    return loaded.metadata if loaded.id in model_ids else None
+
+
+@app.command("report")
+def report_cli(
+    classified: list[str] = typer.Argument(..., help="Output files of `tobroles classify`."),
+    output: Path = typer.Option(..., "--output", "-o", help="Report: .html (self-contained), .md, .xlsx or .json."),
+    model: Path = typer.Option(None, "--model", "-m", help="Model folder whose metrics the data-quality section shows."),
+) -> None:
+    """Rebuild the role-distribution table (25 roles, 3 modules) and its breakdowns from classified postings."""
+    with user_errors(SourceError, ReportError):
+        frame = load_classified(classified)
+        metadata = model_metadata(model, frame["model"].dropna().unique().tolist() if "model" in frame.columns else [])
+        result = build_report(frame, model_metadata=metadata)
+        write_report(result, output)
+    print_summary(result)
+    console.print(f"wrote {output}")
+
+
+def print_summary(result) -> None:
+    from rich.table import Table
+
+    table = Table("module", "role", "中文", "postings", "share", "in module", title="role distribution")
+    for row in result.summary.itertuples():
+        style = "bold" if row.role in ("subtotal", "total") else None
+        in_module = "" if row.share_in_module != row.share_in_module else f"{row.share_in_module:.1%}"
+        table.add_row(row.module_name, row.role, row.role_name, f"{row.postings:,}", f"{row.share_of_to_b:.1%}", in_module, style=style)
+    table.add_row("", "other", "其他", f"{result.other_count:,}", "", "")
+    stdout.print(table)

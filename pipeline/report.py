@@ -1,0 +1,369 @@
+"""The role-distribution report: the study's summary table rebuilt from classified postings, and more.
+
+`build_report` computes every table from the classified rows (nothing is hand-entered); the writers
+render the same tables as self-contained HTML (inline SVG charts, no network), Markdown, Excel (one
+sheet per table) or JSON.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .outputs import atomic_path
+from .readers import read_chunks
+from .sources import SourceError, iter_files
+from .taxonomy import OTHER, taxonomy
+
+REPORT_SUFFIXES = {".html", ".md", ".xlsx", ".json"}
+NEEDED = ["role", "status", "confidence", "model", "title", "company", "source", "city", "salary_min", "salary_max", "salary_unit", "experience", "education"]
+TOP_CITIES = 5
+TYPICAL_TITLES = 3
+NO_DATA = "no data"
+
+
+class ReportError(ValueError):
+    pass
+
+
+@dataclass
+class Report:
+    """Every table of the report, as DataFrames, plus the facts of the data-quality section."""
+
+    summary: pd.DataFrame
+    other_count: int
+    total: int
+    tables: dict[str, pd.DataFrame | None] = field(default_factory=dict)  # None: no data for it
+    quality: dict = field(default_factory=dict)
+    confidence_histogram: pd.DataFrame | None = None
+
+
+def load_classified(sources: list[str | os.PathLike]) -> pd.DataFrame:
+    """The columns the report needs from classified files (any format `ingest` reads)."""
+    frames = []
+    with ExitStack() as stack:
+        for raw in iter_files(list(sources), stack):
+            for chunk in read_chunks(raw):
+                if "role" not in chunk.columns:
+                    raise ReportError(f"{raw.name}: no `role` column; run `tobroles classify` on it first")
+                frames.append(chunk[[c for c in NEEDED if c in chunk.columns]])
+    if not frames:
+        raise SourceError(f"no data files in {', '.join(map(str, sources))}")
+    frame = pd.concat(frames, ignore_index=True)
+    for c in ("salary_min", "salary_max", "confidence"):
+        if c in frame.columns:
+            frame[c] = pd.to_numeric(frame[c], errors="coerce")
+    return frame
+
+
+def _share(part: float, whole: float) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def summary_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The study's table: modules in order, their roles with counts, shares and typical titles."""
+    t = taxonomy()
+    roles = frame["role"].dropna()
+    counts = roles.value_counts()
+    to_b = int(counts.drop(OTHER, errors="ignore").sum())
+    rows = []
+    for module in t.modules:
+        members = t.roles_in(module.id)
+        module_total = int(sum(counts.get(r.id, 0) for r in members))
+        for role in members:
+            n = int(counts.get(role.id, 0))
+            titles = frame.loc[frame["role"] == role.id, "title"].dropna() if "title" in frame.columns else pd.Series(dtype=str)
+            rows.append(
+                {
+                    "module": module.id, "module_name": module.zh, "role": role.id, "role_name": role.zh,
+                    "postings": n, "share_of_to_b": _share(n, to_b), "share_in_module": _share(n, module_total),
+                    "typical_titles": "、".join(titles.value_counts().index[:TYPICAL_TITLES]),
+                }
+            )
+        rows.append(
+            {
+                "module": module.id, "module_name": module.zh, "role": "subtotal", "role_name": f"{module.zh} 小计",
+                "postings": module_total, "share_of_to_b": _share(module_total, to_b), "share_in_module": 1.0 if module_total else 0.0,
+                "typical_titles": "",
+            }
+        )
+    rows.append({"module": "", "module_name": "", "role": "total", "role_name": "to-B 运营合计", "postings": to_b, "share_of_to_b": 1.0 if to_b else 0.0, "share_in_module": np.nan, "typical_titles": ""})
+    return pd.DataFrame(rows), int(counts.get(OTHER, 0))
+
+
+def _to_b(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["role"].notna() & (frame["role"] != OTHER)]
+
+
+def _role_order(index) -> list[str]:
+    return [r for r in taxonomy().role_ids if r in set(index)]
+
+
+def role_by(frame: pd.DataFrame, column: str) -> pd.DataFrame | None:
+    """Counts of to-B postings: role × values of `column` (None when the column has no data)."""
+    data = _to_b(frame)
+    if column not in data.columns or data[column].dropna().empty:
+        return None
+    table = pd.crosstab(data["role"], data[column].fillna("(unknown)"))
+    table = table.loc[_role_order(table.index)]
+    table = table[table.sum().sort_values(ascending=False).index]
+    table.index.name = "role"
+    return table.reset_index()
+
+
+def top_cities(frame: pd.DataFrame) -> pd.DataFrame | None:
+    data = _to_b(frame)
+    if "city" not in data.columns or data["city"].dropna().empty:
+        return None
+    t = taxonomy()
+    data = data.assign(module=data["role"].map(t.module_of))
+    rows = []
+    for module in t.modules:
+        cities = data.loc[data["module"] == module.id, "city"].dropna().value_counts()
+        for rank, (city, n) in enumerate(cities.head(TOP_CITIES).items(), start=1):
+            rows.append({"module": module.id, "module_name": module.zh, "rank": rank, "city": city, "postings": int(n), "share_in_module": _share(int(n), int(cities.sum()))})
+    return pd.DataFrame(rows) if rows else None
+
+
+def salary_by_role(frame: pd.DataFrame, unit: str) -> pd.DataFrame | None:
+    """Pay per role in one unit (month, day or year; never mixed): quartiles of the range midpoints."""
+    data = _to_b(frame)
+    if not {"salary_min", "salary_max", "salary_unit"} <= set(data.columns):
+        return None
+    data = data[data["salary_unit"] == unit]
+    mid = ((data["salary_min"] + data["salary_max"].fillna(data["salary_min"])) / 2).dropna()
+    if mid.empty:
+        return None
+    grouped = mid.groupby(data.loc[mid.index, "role"])
+    table = pd.DataFrame({"postings": grouped.size(), "q1": grouped.quantile(0.25), "median": grouped.median(), "q3": grouped.quantile(0.75)})
+    table = table.loc[_role_order(table.index)].round(0)
+    table.insert(0, "unit", f"CNY/{unit}")
+    table.index.name = "role"
+    return table.reset_index()
+
+
+def companies_by_role(frame: pd.DataFrame) -> pd.DataFrame | None:
+    data = _to_b(frame)
+    if "company" not in data.columns or data["company"].dropna().empty:
+        return None
+    table = data.groupby("role")["company"].nunique().rename("distinct_companies")
+    return table.loc[_role_order(table.index)].reset_index()
+
+
+def confidence_histogram(frame: pd.DataFrame, bins: int = 10) -> pd.DataFrame | None:
+    if "confidence" not in frame.columns or frame["confidence"].dropna().empty:
+        return None
+    edges = np.linspace(0, 1, bins + 1)
+    counts, _ = np.histogram(frame["confidence"].dropna().clip(0, 1), bins=edges)
+    return pd.DataFrame({"from": edges[:-1].round(2), "to": edges[1:].round(2), "postings": counts})
+
+
+def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadata: dict | None = None) -> Report:
+    """All tables from classified rows. `quality` adds ingest facts (postings read, duplicates, rejects)."""
+    summary, other = summary_table(frame)
+    status = frame["status"].value_counts().to_dict() if "status" in frame.columns else {}
+    facts = {
+        "classified_rows": int(len(frame)),
+        "to_b_postings": int(summary.loc[summary["role"] == "total", "postings"].iloc[0]),
+        "other_postings": other,
+        "status": {k: int(v) for k, v in status.items()},
+        "models": sorted(frame["model"].dropna().unique().tolist()) if "model" in frame.columns else [],
+        **(quality or {}),
+    }
+    if model_metadata:
+        facts["model_metrics"] = {k: model_metadata.get(k) for k in ("model_id", "cv_folds", "cv_accuracy", "cv_macro_f1", "cv_module_accuracy", "training_samples")}
+    tables = {
+        "role_by_board": role_by(frame, "source"),
+        "top_cities_by_module": top_cities(frame),
+        "salary_monthly": salary_by_role(frame, "month"),
+        "salary_daily": salary_by_role(frame, "day"),
+        "salary_yearly": salary_by_role(frame, "year"),
+        "experience_by_role": role_by(frame, "experience"),
+        "education_by_role": role_by(frame, "education"),
+        "companies_by_role": companies_by_role(frame),
+    }
+    return Report(summary, other, int(len(frame)), tables, facts, confidence_histogram(frame))
+
+
+TITLES = {
+    "summary": "Roles by module (the study's table)",
+    "role_by_board": "Role × board",
+    "top_cities_by_module": f"Top {TOP_CITIES} cities per module",
+    "salary_monthly": "Monthly pay per role (CNY/month, midpoint of the advertised range)",
+    "salary_daily": "Day rates per role (CNY/day: internships and part-time)",
+    "salary_yearly": "Yearly pay per role (CNY/year)",
+    "experience_by_role": "Experience asked per role",
+    "education_by_role": "Education asked per role",
+    "companies_by_role": "Distinct companies per role",
+    "confidence_histogram": "Confidence of the labels",
+}
+
+
+# ----------------------------------------------------------------------------- charts (inline SVG)
+
+
+def _esc(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def svg_role_bars(summary: pd.DataFrame) -> str:
+    """Horizontal bars: postings per role, grouped by module."""
+    rows = summary[~summary["role"].isin(["subtotal", "total"])]
+    colours = {"acquisition": "#4e79a7", "conversion": "#f28e2b", "service": "#59a14f"}
+    top = max(int(rows["postings"].max()), 1)
+    bar_h, label_w, width = 18, 150, 640
+    height = bar_h * len(rows) + 30
+    parts = [f'<svg role="img" aria-label="postings per role" width="{width}" height="{height}" class="chart" id="chart-roles">']
+    for i, row in enumerate(rows.itertuples()):
+        y = 10 + i * bar_h
+        w = (width - label_w - 60) * row.postings / top
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{_esc(row.role_name)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{bar_h - 4}" fill="{colours.get(row.module, "#999")}"><title>{_esc(row.role_name)}: {row.postings}</title></rect>')
+        parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 13}">{row.postings}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_heatmap(table: pd.DataFrame) -> str:
+    """Role × board counts as a grid of shaded cells."""
+    boards = [c for c in table.columns if c != "role"][:12]
+    values = table[boards].to_numpy(dtype=float)
+    top = max(values.max(), 1.0)
+    cell_w, cell_h, label_w, head_h = 64, 20, 150, 30
+    width, height = label_w + cell_w * len(boards) + 10, head_h + cell_h * len(table) + 10
+    names = {r.id: r.zh for r in taxonomy().roles}
+    parts = [f'<svg role="img" aria-label="role by board" width="{width}" height="{height}" class="chart" id="chart-heatmap">']
+    for j, board in enumerate(boards):
+        parts.append(f'<text x="{label_w + j * cell_w + cell_w / 2}" y="{head_h - 10}" text-anchor="middle">{_esc(board)}</text>')
+    for i, role in enumerate(table["role"]):
+        y = head_h + i * cell_h
+        parts.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{_esc(names.get(role, role))}</text>')
+        for j, board in enumerate(boards):
+            v = values[i, j]
+            shade = int(245 - 190 * (v / top) ** 0.5)
+            parts.append(f'<rect x="{label_w + j * cell_w}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" fill="rgb({shade},{shade + 5 if shade < 250 else 250},255)"><title>{_esc(role)} × {_esc(board)}: {int(v)}</title></rect>')
+            parts.append(f'<text x="{label_w + j * cell_w + cell_w / 2}" y="{y + 14}" text-anchor="middle" class="{"light" if v / top > 0.5 else ""}">{int(v)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_salary(table: pd.DataFrame) -> str:
+    """Quartile bars (q1 to q3) with a median tick, per role."""
+    names = {r.id: r.zh for r in taxonomy().roles}
+    top = max(float(table["q3"].max()), 1.0)
+    bar_h, label_w, width = 18, 150, 640
+    height = bar_h * len(table) + 30
+    scale = (width - label_w - 90) / top
+    parts = [f'<svg role="img" aria-label="monthly pay by role" width="{width}" height="{height}" class="chart" id="chart-salary">']
+    for i, row in enumerate(table.itertuples()):
+        y = 10 + i * bar_h
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{_esc(names.get(row.role, row.role))}</text>')
+        parts.append(f'<rect x="{label_w + row.q1 * scale:.1f}" y="{y + 3}" width="{max((row.q3 - row.q1) * scale, 1):.1f}" height="{bar_h - 6}" fill="#76b7b2"><title>{_esc(row.role)}: {row.q1:.0f}–{row.q3:.0f}, median {row.median:.0f}</title></rect>')
+        parts.append(f'<rect x="{label_w + row.median * scale - 1:.1f}" y="{y + 1}" width="2" height="{bar_h - 2}" fill="#333"/>')
+        parts.append(f'<text x="{label_w + row.q3 * scale + 4:.1f}" y="{y + 13}">{row.median:,.0f}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# ----------------------------------------------------------------------------- writers
+
+
+def _display(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    for c in out.columns:
+        if c.startswith("share"):
+            out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+    return out
+
+
+def _all_tables(report: Report) -> dict[str, pd.DataFrame | None]:
+    other = pd.DataFrame([{"role": OTHER, "role_name": "其他", "postings": report.other_count}])
+    return {"summary": report.summary, "other": other, **report.tables, "confidence_histogram": report.confidence_histogram}
+
+
+def _markdown_table(table: pd.DataFrame) -> str:
+    cells = table.astype(object).where(table.notna(), "")
+    escape = lambda v: str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| " + " | ".join(escape(c) for c in table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(escape(v) for v in row) + " |" for row in cells.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def render_markdown(report: Report) -> str:
+    lines = ["# Role distribution of to-B operations postings", ""]
+    q = report.quality
+    lines.append(f"{q['to_b_postings']:,} to-B operations postings in 25 roles under 3 modules, and {report.other_count:,} other postings, from {q['classified_rows']:,} classified rows.")
+    lines.append("")
+    for name, table in _all_tables(report).items():
+        lines += [f"## {TITLES.get(name, name.replace('_', ' ').capitalize())}", ""]
+        lines += [NO_DATA if table is None or table.empty else _markdown_table(_display(table)), ""]
+    lines += ["## Data quality", "", "```json", json.dumps(q, ensure_ascii=False, indent=2), "```", ""]
+    return "\n".join(lines)
+
+
+CSS = """body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:2rem;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}tr.subtotal td{font-weight:600;background:#fafafa}
+svg.chart text{font-size:12px;fill:#222}svg.chart text.light{fill:#fff}.nodata{color:#888;font-style:italic}"""
+
+
+def render_html(report: Report) -> str:
+    q = report.quality
+    body = [
+        "<h1>Role distribution of to-B operations postings</h1>",
+        f"<p>{q['to_b_postings']:,} to-B operations postings in 25 roles under 3 modules, and {report.other_count:,} other postings, from {q['classified_rows']:,} classified rows.</p>",
+        f"<h2>{TITLES['summary']}</h2>",
+        svg_role_bars(report.summary),
+    ]
+    summary = _display(report.summary)
+    rows_html = []
+    for _, row in summary.iterrows():
+        cls = ' class="subtotal"' if row["role"] in ("subtotal", "total") else ""
+        rows_html.append(f"<tr{cls}>" + "".join(f"<td>{_esc('' if pd.isna(v) else v)}</td>" for v in row) + "</tr>")
+    body.append('<table id="summary-table"><thead><tr>' + "".join(f"<th>{_esc(c)}</th>" for c in summary.columns) + "</tr></thead><tbody>" + "".join(rows_html) + "</tbody></table>")
+    body.append(f"<p>其他 (other): {report.other_count:,} postings, reported apart.</p>")
+    charts = {"role_by_board": svg_heatmap, "salary_monthly": svg_salary}
+    for name, table in report.tables.items():
+        body.append(f"<h2>{_esc(TITLES.get(name, name))}</h2>")
+        if table is None or table.empty:
+            body.append(f'<p class="nodata">{NO_DATA}</p>')
+            continue
+        if name in charts:
+            body.append(charts[name](table))
+        body.append(_display(table).to_html(index=False, border=0, na_rep=""))
+    body.append("<h2>Data quality</h2>")
+    if report.confidence_histogram is not None:
+        body.append(report.confidence_histogram.to_html(index=False, border=0))
+    body.append(f"<pre>{_esc(json.dumps(q, ensure_ascii=False, indent=2))}</pre>")
+    return f'<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>tobroles report</title><style>{CSS}</style></head><body>{"".join(body)}</body></html>\n'
+
+
+def render_json(report: Report) -> str:
+    tables = {name: (None if t is None else json.loads(t.to_json(orient="records", force_ascii=False))) for name, t in _all_tables(report).items()}
+    return json.dumps({"quality": report.quality, "tables": tables}, ensure_ascii=False, indent=2)
+
+
+def write_report(report: Report, path: str | os.PathLike) -> Path:
+    """Write the report atomically in the format its suffix names."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in REPORT_SUFFIXES:
+        raise ReportError(f"{path}: report must end in one of {sorted(REPORT_SUFFIXES)}")
+    with atomic_path(path) as tmp:
+        if suffix == ".xlsx":
+            with pd.ExcelWriter(tmp, engine="openpyxl") as excel:
+                for name, table in _all_tables(report).items():
+                    frame = table if table is not None and not table.empty else pd.DataFrame({"note": [NO_DATA]})
+                    frame.to_excel(excel, sheet_name=name[:31], index=False)
+                pd.DataFrame([{"key": k, "value": json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v} for k, v in report.quality.items()]).to_excel(excel, sheet_name="data_quality", index=False)
+        else:
+            text = {".html": render_html, ".md": render_markdown, ".json": render_json}[suffix](report)
+            tmp.write_text(text, encoding="utf-8")
+    return path

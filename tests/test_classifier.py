@@ -1,0 +1,136 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.classify import RoleClassifier
+from pipeline.cli import app
+from pipeline.model_store import ModelError, load_model
+from pipeline.sections import split_sections
+from pipeline.tokenize import agreement, get_tokenizer
+from pipeline.train import TrainingDataError, evaluate, load_labelled, train
+
+
+@pytest.fixture(scope="module")
+def small_labelled(tmp_path_factory, labels):
+    """A real labelled subset: 8 roles × up to 25 ads, as a CSV a user would hand in."""
+    roles = ["sales", "customer_service", "new_media", "logistics", "after_sales", "presales", "implementation", "other"]
+    subset = labels[labels["role"].isin(roles)].groupby("role").head(25)
+    path = tmp_path_factory.mktemp("labelled") / "labelled.csv"
+    subset[["title", "description", "role", "sure"]].to_csv(path, index=False)
+    return path
+
+
+def test_tokenizer_keeps_domain_words_whole():
+    for backend in ("rjieba", "jieba"):
+        tokens = get_tokenizer(backend).cut("负责客户成功与售前工程师工作，做信息流投放和私域运营，熟悉SaaS与CRM")
+        for word in ("客户成功", "售前工程师", "信息流", "私域运营", "SaaS", "CRM"):
+            assert word in tokens, (backend, word, tokens)
+
+
+def test_fast_and_reference_tokenizers_agree_on_real_ads(corpus_sample):
+    texts = corpus_sample["description"].dropna().head(100)
+    assert agreement(texts, get_tokenizer("rjieba"), get_tokenizer("jieba")) > 0.98
+
+
+def test_sections_put_duties_apart_from_benefits():
+    duties, requirements = split_sections("岗位职责：\n1、负责渠道拓展\n任职要求：\n1、两年经验\n福利待遇：\n五险一金，包吃住")
+    assert "渠道拓展" in duties and "两年经验" in requirements
+    assert "五险一金" not in duties + requirements
+    assert split_sections("负责客户回访") == ("负责客户回访", "")
+
+
+def test_label_problems_are_reported_with_file_and_row(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text(
+        "title,description,role\n客服,回答问题,customer_service\n销售,卖货,销售大神\n,,sales\n运营,写公众号,new_media\n运营,写公众号,content_ops\n",
+        encoding="utf-8",
+    )
+    data = load_labelled([path])
+    problems = "\n".join(data.problems)
+    assert f"{path} row 2: unknown role '销售大神'" in problems
+    assert f"{path} row 3: no title and no description" in problems
+    assert "same text labelled ['content_ops', 'new_media']" in problems and "row 4" in problems and "row 5" in problems
+    assert data.frame["role"].tolist() == ["customer_service"]
+    with pytest.raises(TrainingDataError, match="at least two roles"):
+        train([path], tmp_path / "model", folds=0)
+
+
+def test_training_refuses_a_file_without_roles(tmp_path):
+    path = tmp_path / "unlabelled.csv"
+    path.write_text("title,description\n客服,回答问题\n", encoding="utf-8")
+    with pytest.raises(TrainingDataError, match="no `role` column"):
+        load_labelled([path])
+
+
+def test_train_save_load_predict_and_deterministic_id(small_labelled, tmp_path):
+    first = train([small_labelled], tmp_path / "m1", folds=3)
+    second = train([small_labelled], tmp_path / "m2", folds=3)
+    assert first.model.id == second.model.id, "the same data gives the same model id"
+    meta = json.loads((tmp_path / "m1" / "metadata.json").read_text(encoding="utf-8"))
+    for key in ("model_id", "created_at", "taxonomy_hash", "training_data_hash", "samples_per_class", "cv_metrics", "library_versions", "file_sha256"):
+        assert key in meta
+    assert meta["cv_metrics"]["macro_f1"] > 0.5
+    assert (tmp_path / "m1" / "README.md").read_text(encoding="utf-8").startswith("# tobroles model")
+    model = load_model(tmp_path / "m1")
+    frame = pd.DataFrame({"title": ["仓库管理员", "售后工程师"], "description": ["负责仓库出入库与盘点", "负责设备的安装调试与维修"]})
+    assert list(model.classifier.predict(frame)) == ["logistics", "after_sales"]
+    proba = model.classifier.predict_proba(frame)
+    assert np.allclose(proba.sum(axis=1), 1) and proba.shape == (2, 8)
+
+
+def test_a_tampered_model_file_is_refused(small_labelled, tmp_path):
+    train([small_labelled], tmp_path / "m", folds=0)
+    model_file = tmp_path / "m" / "model.skops"
+    data = bytearray(model_file.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model_file.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="hash does not match"):
+        load_model(tmp_path / "m")
+
+
+def test_a_model_of_another_taxonomy_is_refused(small_labelled, tmp_path):
+    train([small_labelled], tmp_path / "m", folds=0)
+    meta_path = tmp_path / "m" / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["taxonomy_hash"] = "0000"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="retrain"):
+        load_model(tmp_path / "m")
+
+
+def test_parameters_are_validated_in_fit():
+    frame = pd.DataFrame({"title": ["a", "b", "c", "d"], "description": ["x", "y", "z", "w"]})
+    with pytest.raises(ValueError, match="C must be positive"):
+        RoleClassifier(C=0).fit(frame, ["sales", "sales", "other", "other"])
+    with pytest.raises(ValueError, match="backend"):
+        RoleClassifier(backend="thulac").fit(frame, ["sales", "sales", "other", "other"])
+    with pytest.raises(ValueError, match="columns"):
+        RoleClassifier().fit(frame[["title"]], ["sales", "sales", "other", "other"])
+
+
+def test_shipped_model_explains_its_labels(shipped_model):
+    frame = pd.DataFrame({"title": ["客户成功经理"], "description": ["负责客户续约、续费和健康度，提升客户满意度"]})
+    out = shipped_model.classify(frame, explain=True)
+    assert out["role"].iloc[0] == "customer_success" and out["module"].iloc[0] == "service"
+    assert "续费" in out["explanation"].iloc[0]
+
+
+def test_fast_features_equal_sklearns(shipped_model, corpus_sample):
+    clf = shipped_model.classifier
+    fast = clf.features(corpus_sample)
+    reference = clf.vectorizers_.transform(clf.text_.transform(corpus_sample))
+    assert abs(fast - reference).max() < 1e-6
+
+
+def test_evaluate_and_train_commands(small_labelled, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", str(small_labelled), "-o", str(tmp_path / "m"), "--folds", "3"])
+    assert result.exit_code == 0, result.output
+    assert "3-fold cross-validation" in result.output and "macro-F1" in result.output
+    result = runner.invoke(app, ["evaluate", str(small_labelled), "--model", str(tmp_path / "m"), "--json"])
+    metrics = json.loads(result.stdout)
+    assert metrics["accuracy"] > 0.9 and set(metrics["per_role"]) >= {"sales", "other"}
+    assert evaluate([small_labelled], tmp_path / "m")["model_id"] == metrics["model_id"]

@@ -1,0 +1,159 @@
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.batch import classify_files
+from pipeline.cli import app
+from pipeline.report import build_report, load_classified, write_report
+from pipeline.taxonomy import taxonomy
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def classified(tmp_path_factory, fixtures):
+    """Real raw exports of every layout, classified by the shipped model."""
+    folder = tmp_path_factory.mktemp("classified")
+    out = folder / "classified.parquet"
+    classify_files([fixtures], out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """Known counts: 3 sales, 2 customer service, 1 logistics, 2 other; salaries in three units."""
+    frame = pd.DataFrame(
+        {
+            "title": ["销售代表", "销售经理", "销售代表", "客服专员", "在线客服", "仓管", "Java开发", "会计"],
+            "company": ["甲", "乙", "甲", "丙", "丁", "戊", "己", "庚"],
+            "source": ["boss", "lagou", "boss", "liepin", "liepin", "51job", "lagou", "boss"],
+            "city": ["北京", "上海", "北京", "广州", "广州", "深圳", "北京", "上海"],
+            "salary_min": [8000, 10000, 150, 4000, 5000, 200000, 20000, 6000],
+            "salary_max": [12000, 20000, 200, 6000, 7000, 300000, 30000, 8000],
+            "salary_unit": ["month", "month", "day", "month", "month", "year", "month", "month"],
+            "role": ["sales", "sales", "sales", "customer_service", "customer_service", "logistics", "other", "other"],
+            "status": ["ok", "ok", "review", "ok", "ok", "ok", "ok", "no_text"],
+            "confidence": [0.9, 0.8, 0.4, 0.95, 0.9, 0.7, 0.99, None],
+            "model": ["m1"] * 8,
+        }
+    )
+    path = tmp_path_factory.mktemp("synthetic") / "classified.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_summary_numbers_equal_direct_counts(classified):
+    frame = pd.read_parquet(classified)
+    report = build_report(load_classified([classified]))
+    counts = frame["role"].value_counts()
+    to_b = int(counts.drop("other", errors="ignore").sum())
+    summary = report.summary.set_index("role")
+    for role in taxonomy().role_ids:
+        if role != "other":
+            assert summary.loc[role, "postings"] == counts.get(role, 0)
+    assert summary.loc["total", "postings"] == to_b
+    assert report.other_count == counts.get("other", 0)
+    subtotals = report.summary[report.summary["role"] == "subtotal"].set_index("module")["postings"]
+    for module in taxonomy().modules:
+        assert subtotals[module.id] == sum(counts.get(r.id, 0) for r in taxonomy().roles_in(module.id))
+    board = report.tables["role_by_board"].set_index("role")
+    direct = pd.crosstab(frame.loc[frame["role"] != "other", "role"], frame.loc[frame["role"] != "other", "source"])
+    assert (board.loc[direct.index, direct.columns] == direct).all().all()
+
+
+def test_every_table_on_known_data(synthetic):
+    report = build_report(load_classified([synthetic]))
+    summary = report.summary.set_index("role")
+    assert summary.loc["sales", "postings"] == 3 and summary.loc["sales", "share_of_to_b"] == 0.5
+    assert summary.loc["sales", "share_in_module"] == 1.0
+    assert summary.loc["customer_service", "share_in_module"] == round(2 / 3, 4)
+    assert summary.loc["sales", "typical_titles"].startswith("销售代表")
+    assert report.other_count == 2 and summary.loc["total", "postings"] == 6
+    monthly = report.tables["salary_monthly"].set_index("role")
+    assert monthly.loc["sales", "postings"] == 2 and monthly.loc["sales", "median"] == 12500  # (10000+15000)/2
+    assert report.tables["salary_daily"].set_index("role").loc["sales", "median"] == 175
+    assert report.tables["salary_yearly"].set_index("role").loc["logistics", "median"] == 250000
+    cities = report.tables["top_cities_by_module"]
+    assert cities[(cities["module"] == "conversion")].iloc[0][["city", "postings"]].tolist() == ["北京", 2]
+    companies = report.tables["companies_by_role"].set_index("role")["distinct_companies"]
+    assert companies["sales"] == 2 and companies["customer_service"] == 2
+    assert report.quality["status"] == {"ok": 6, "review": 1, "no_text": 1}
+    assert report.confidence_histogram["postings"].sum() == 7
+
+
+def test_missing_columns_say_no_data(tmp_path):
+    path = tmp_path / "bare.csv"
+    pd.DataFrame({"title": ["销售"], "role": ["sales"]}).to_csv(path, index=False)
+    report = build_report(load_classified([path]))
+    for name in ("role_by_board", "top_cities_by_module", "salary_monthly", "education_by_role"):
+        assert report.tables[name] is None
+    md = tmp_path / "r.md"
+    write_report(report, md)
+    text = md.read_text(encoding="utf-8")
+    assert text.count("no data") >= 4 and "| sales |" in text.replace("  ", " ")
+
+
+def test_empty_input_and_only_other(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("title,role\n", encoding="utf-8")
+    report = build_report(load_classified([empty]))
+    assert report.summary["postings"].sum() == 0 and report.other_count == 0
+    write_report(report, tmp_path / "empty.html")
+    only_other = tmp_path / "other.csv"
+    pd.DataFrame({"title": ["会计", "出纳"], "role": ["other", "other"]}).to_csv(only_other, index=False)
+    report = build_report(load_classified([only_other]))
+    assert report.other_count == 2 and report.summary.set_index("role").loc["total", "postings"] == 0
+    for suffix in ("html", "md", "xlsx", "json"):
+        write_report(report, tmp_path / f"other.{suffix}")
+
+
+def test_all_formats_and_the_command(tmp_path, classified):
+    for suffix in ("html", "md", "xlsx", "json"):
+        result = CliRunner().invoke(app, ["report", str(classified), "-o", str(tmp_path / f"report.{suffix}")])
+        assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert len([r for r in data["tables"]["summary"] if r["role"] not in ("subtotal", "total")]) == 25
+    sheets = pd.read_excel(tmp_path / "report.xlsx", sheet_name=None)
+    assert {"summary", "role_by_board", "salary_monthly", "data_quality"} <= set(sheets)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def test_html_report_in_a_real_browser(tmp_path, classified):
+    browser_path = _chromium()
+    if browser_path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing on CI: .ci/run must install it")
+        pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
+    sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else __import__("playwright.sync_api").sync_api
+    page_file = tmp_path / "report.html"
+    write_report(build_report(load_classified([classified])), page_file)
+    errors, requests = [], []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=browser_path,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+        page.goto(page_file.as_uri())
+        page.wait_for_load_state("load")
+        assert page.locator("#summary-table tbody tr").count() == 25 + 3 + 1
+        assert page.locator("#chart-roles rect").count() == 25
+        assert page.locator("#chart-heatmap").count() == 1 and page.locator("#chart-salary").count() == 1
+        assert "客户成功" in page.inner_text("#summary-table")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        browser.close()
+    assert errors == [] and requests == []
