@@ -19,7 +19,8 @@ _REQUIREMENTS = re.compile(
     re.IGNORECASE,
 )
 _OTHER = re.compile(
-    r"(福利|待遇|薪资|薪酬|工资|公司介绍|公司简介|关于我们|企业介绍|团队介绍|工作时间|上班时间|工作地点|上班地点|工作地址|联系方式|联系人|面试|晋升|发展空间|我们提供|为什么加入|职业发展)"
+    r"(福利|待遇|薪资|薪酬|工资|公司介绍|公司简介|关于我们|企业介绍|团队介绍|工作时间|上班时间|工作地点|上班地点|工作地址|联系方式|联系人|面试|晋升|发展空间|我们提供|为什么加入|职业发展"
+    r"|工作周期|每周工期|工作时段|结算方式|截止|招聘人数|到岗时间)"
 )
 _HEADER_SHAPE = re.compile(r"^[\s\d一二三四五六七八九十、.()（）【】\[\]#*:：-]*(?P<head>[^:：]{1,20})[:：】\]]?")
 
@@ -53,11 +54,12 @@ def split_sections(description: str | None) -> tuple[str, str]:
         maybe_header = len(line) <= _HEADER_MAX + 4 or any(line.find(c, 0, 16) >= 0 for c in ":：】]")
         kind = _kind(line) if maybe_header else None
         if kind:
-            current = kind
-            # "岗位职责：1、负责..." carries content after the header on the same line.
             end = _HEADER_END.search(line)
             rest = line[end.end():].strip() if end else ""
-            if rest:
+            if kind == "other" and rest:
+                continue  # "工作时间:09:00-18:00" is a field of its own, not the start of a section
+            current = kind
+            if rest:  # "岗位职责：1、负责..." carries content after the header on the same line
                 parts[current].append(rest)
             continue
         parts[current].append(line)
