@@ -78,9 +78,21 @@ def chunk_roles(model: Model, postings: pd.DataFrame, options: ClassifyOptions) 
 _worker_model: Model | None = None
 
 
-def _init_worker(model_path: str) -> None:
+def _init_worker(model_path: str | None) -> None:
     global _worker_model
-    _worker_model = load_model(model_path)
+    if model_path is not None:  # spawned workers load it; forked ones inherit the parent's
+        _worker_model = load_model(model_path)
+
+
+def _worker_pool(model: Model, model_path, jobs: int):
+    """Worker processes holding the model: forked ones share the parent's copy, spawned ones load it."""
+    global _worker_model
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if not fork and model_path is None:
+        raise ValueError("jobs > 1 without fork needs the model's folder, not a loaded Model")
+    _worker_model = model
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    return context.Pool(jobs, initializer=_init_worker, initargs=(None if fork else str(model_path),))
 
 
 def _roles_in_worker(texts: pd.DataFrame, options: ClassifyOptions) -> pd.DataFrame:
@@ -145,21 +157,24 @@ def classify_files(
             for batch in posting_batches():
                 emit(with_roles(base(batch), chunk_roles(model, batch.postings, options)))
         else:
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            context = multiprocessing.get_context(method)
-            if model_path is None:
-                raise ValueError("jobs > 1 needs the model's folder, not a loaded Model")
-            pool = stack.enter_context(context.Pool(jobs, initializer=_init_worker, initargs=(str(model_path),)))
+            pool = stack.enter_context(_worker_pool(model, model_path, jobs))
+            # Workers get pieces of a chunk, so that both stay busy to the end; at most two pieces per
+            # worker are in flight, which bounds memory whatever the input size.
+            piece = max(1_000, chunk_rows // (2 * jobs))
             pending: deque = deque()
             for batch in posting_batches():
-                texts = batch.postings[["title", "description"]]
-                pending.append((base(batch), pool.apply_async(_roles_in_worker, (texts, options))))
-                if len(pending) >= 2 * jobs:  # bounded: never more than two chunks per worker in memory
-                    rows, roles = pending.popleft()
-                    emit(with_roles(rows, roles.get()))
+                rows, texts = base(batch), batch.postings[["title", "description"]]
+                for start in range(0, len(rows), piece):
+                    work = texts.iloc[start : start + piece]
+                    pending.append((rows.iloc[start : start + piece], pool.apply_async(_roles_in_worker, (work, options))))
+                    while len(pending) > 2 * jobs:
+                        done, roles = pending.popleft()
+                        emit(with_roles(done, roles.get()))
+                if len(rows) == 0:
+                    emit(with_roles(rows, chunk_roles(model, batch.postings, options)))
             while pending:
-                rows, roles = pending.popleft()
-                emit(with_roles(rows, roles.get()))
+                done, roles = pending.popleft()
+                emit(with_roles(done, roles.get()))
         if result.rows_out != result.rows_in:
             raise RuntimeError(f"internal error: {result.rows_in} rows in but {result.rows_out} out; output discarded")
     result.seconds = time.perf_counter() - started

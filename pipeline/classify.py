@@ -11,8 +11,8 @@ import json
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
 from scipy.optimize import minimize_scalar
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
@@ -192,43 +192,51 @@ def classify_frame(
     """The role columns for `postings` (title, description), one output row per input row, same index."""
     postings = _check_frame(postings)
     t = taxonomy()
-    has_text = postings["title"].notna() | postings["description"].notna()
-    result = pd.DataFrame(index=postings.index, columns=OUTPUT_COLUMNS, dtype=object)
-    result["status"] = "no_text"
-    result["model"] = model_id
-    if has_text.any():
-        texts = postings.loc[has_text]
+    has_text = (
+        (postings["title"].fillna("").astype(str).str.strip() != "")
+        | (postings["description"].fillna("").astype(str).str.strip() != "")
+    ).to_numpy()
+    n, rows = len(postings), np.flatnonzero(has_text)
+    columns = {c: np.full(n, None, dtype=object) for c in OUTPUT_COLUMNS}
+    columns["confidence"] = np.full(n, np.nan)
+    columns["status"][:] = "no_text"
+    columns["model"][:] = model_id
+    if explain:
+        columns["explanation"] = np.full(n, None, dtype=object)
+    if len(rows):
+        texts = postings.iloc[rows]
         proba = classifier.predict_proba(texts)
         order = np.argsort(-proba, axis=1)
-        best = order[:, 0]
         classes = classifier.classes_
-        roles = classes[best]
+        # Per-class lookups, then one gather per column: no Python work per row but the JSON text.
+        role_name = np.array([t.role(c).zh for c in classes], dtype=object)
+        module = np.array([t.module_of(c) or "" for c in classes], dtype=object)
+        module_name = np.array([t.module(m).zh if m else "" for m in module], dtype=object)
+        best = order[:, 0]
         top1 = proba[np.arange(len(proba)), best]
         top2 = proba[np.arange(len(proba)), order[:, 1]] if proba.shape[1] > 1 else np.zeros(len(proba))
-        modules = [t.module_of(r) for r in roles]
-        result.loc[has_text, "role"] = roles
-        result.loc[has_text, "role_name"] = [t.role(r).zh for r in roles]
-        result.loc[has_text, "module"] = [m or "" for m in modules]
-        result.loc[has_text, "module_name"] = [t.module(m).zh if m else "" for m in modules]
-        result.loc[has_text, "confidence"] = np.round(top1, 4)
+        columns["role"][rows] = classes[best]
+        columns["role_name"][rows] = role_name[best]
+        columns["module"][rows] = module[best]
+        columns["module_name"][rows] = module_name[best]
+        columns["confidence"][rows] = np.round(top1, 4)
         # A JSON object per row, built as text: json.dumps per row costs more than the classifier.
         alternatives = order[:, 1 : top_k + 1]
         alt_proba = np.take_along_axis(proba, alternatives, axis=1)
-        quoted = np.array([json.dumps(c) for c in classes], dtype=object)
-        result.loc[has_text, "alternatives"] = [
-            "{" + ", ".join(f"{quoted[j]}: {p:.4f}" for j, p in zip(js, ps)) + "}" for js, ps in zip(alternatives, alt_proba)
+        quoted = [json.dumps(c) for c in classes]
+        columns["alternatives"][rows] = [
+            "{" + ", ".join(f"{quoted[j]}: {p:.4f}" for j, p in zip(js, ps)) + "}" for js, ps in zip(alternatives.tolist(), alt_proba.tolist())
         ]
         unsure = (top1 < min_confidence) | (top1 - top2 < min_margin)
-        result.loc[has_text, "status"] = np.where(unsure, "review", "ok")
+        columns["status"][rows] = np.where(unsure, "review", "ok")
         if explain:
-            result["explanation"] = None
-            result.loc[has_text, "explanation"] = [
-                "; ".join(f"{term} {w:+.2f}" for term, w in terms) for terms in classifier.explain(texts, roles)
+            columns["explanation"][rows] = [
+                "; ".join(f"{term} {w:+.2f}" for term, w in terms) for terms in classifier.explain(texts, classes[best])
             ]
-    result["confidence"] = result["confidence"].astype("float64")
-    for c in result.columns.difference(["confidence"]):
-        result[c] = result[c].astype("string")
-    return result
+    return pd.DataFrame(
+        {c: pd.array(v, dtype="float64" if c == "confidence" else "string") for c, v in columns.items()},
+        index=postings.index,
+    )
 
 
 def with_roles(base: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:

@@ -45,10 +45,8 @@ class PostingText(TransformerMixin, BaseEstimator):
         tokenizer = get_tokenizer(self.backend)
         join = tokenizer.join
         titles = _as_text(X["title"])
-        bodies = []
-        for description in _as_text(X["description"]):
-            duties, requirements = split_sections(description)
-            bodies.append(join(duties) + " " + join(requirements))
+        # One cut per ad: jieba never joins words across a line break, so this equals two cuts.
+        bodies = [join("\n".join(split_sections(description))) for description in _as_text(X["description"])]
         return pd.DataFrame(
             {"title_words": [join(t) for t in titles], "title_chars": [t.lower() for t in titles], "body_words": bodies}
         )
@@ -58,7 +56,8 @@ class WordTfidf(TfidfVectorizer):
     """TfidfVectorizer over space-joined tokens whose transform counts in Arrow and NumPy.
 
     sklearn's transform looks every token up in a Python dict (about 75 µs per ad); splitting and
-    looking the tokens up in Arrow does the same work in C++. The result equals
+    looking the tokens up in Arrow does the same work in C++. Tokens are split on the single spaces
+    that PostingText joins them with; whitespace tokens and markers are never in the vocabulary. The result equals
     sklearn's transform for unigrams (tokens the fit left out of the vocabulary, noise and stop words,
     are simply not found), so fit stays sklearn's own.
     """
@@ -67,20 +66,23 @@ class WordTfidf(TfidfVectorizer):
         if self.ngram_range != (1, 1):
             return super().transform(raw_documents)
         check_is_fitted(self, "vocabulary_")
-        lists = pc.utf8_split_whitespace(pa.array(list(raw_documents), type=pa.large_string()))
-        offsets = lists.offsets.to_numpy()
+        documents = list(raw_documents)
+        # All documents as one string, split once: the \x01 markers give each token its row.
+        joined = pa.array([" \x01 ".join(documents)], type=pa.large_string())
+        tokens = pc.split_pattern(joined, " ").flatten()
+        row_ends = pc.equal(tokens, "\x01").to_numpy(zero_copy_only=False)
+        rows = np.cumsum(row_ends)
         if getattr(self, "_terms", None) is None:
             terms = np.empty(len(self.vocabulary_), dtype=object)
             for term, column in self.vocabulary_.items():
                 terms[column] = term
             self._terms = pa.array(terms, type=pa.large_string())
         # Tokens never become Python objects: the lookup runs in Arrow's hash kernel.
-        columns = pc.index_in(lists.flatten(), value_set=self._terms).fill_null(-1).to_numpy()
-        rows = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        columns = pc.index_in(tokens, value_set=self._terms).fill_null(-1).to_numpy()
         found = columns >= 0
         counts = sp.csr_matrix(
             (np.ones(found.sum(), dtype=self.dtype), (rows[found], columns[found])),
-            shape=(len(offsets) - 1, len(self.vocabulary_)),
+            shape=(len(documents), len(self.vocabulary_)),
             dtype=self.dtype,
         )
         counts.sum_duplicates()

@@ -195,9 +195,12 @@ def _liepin_crawl(frame: pd.DataFrame, raw: RawFile) -> pd.DataFrame:
 def _canonical(frame: pd.DataFrame, raw: RawFile) -> pd.DataFrame:
     """Our own output read back in (e.g. a normalised corpus): keep its values and provenance."""
     out = frame[[c for c in COLUMNS if c in frame.columns]].copy()
-    out["posted_at"] = parse_datetime(out["posted_at"])
+    if not pd.api.types.is_datetime64_any_dtype(out["posted_at"]):  # Parquet keeps the type; CSV does not
+        out["posted_at"] = parse_datetime(out["posted_at"])
     for c in ("salary_min", "salary_max"):
         out[c] = pd.to_numeric(out[c], errors="coerce")
+    if "truncated" in frame.columns:
+        out["truncated"] = frame["truncated"].astype("string").str.lower().isin(["true", "1"]).to_numpy()
     out["_seen_at"] = pd.NaT
     return out
 
@@ -324,7 +327,8 @@ def normalise(frame: pd.DataFrame, raw: RawFile, mapper, first_row: int, clean: 
         for c in ("title", "company", "city", "experience", "education", "industry", "source", "description"):
             out[c] = out[c].astype("string")
     out["url"] = out["url"].astype("string")
-    out["truncated"] = is_truncated(out["description"])
+    if clean or "truncated" not in out.columns:
+        out["truncated"] = is_truncated(out["description"])
     missing_id = out["posting_id"].isna()
     if missing_id.any():
         # No board id: a stable id from the content, so that re-ingesting gives the same id.

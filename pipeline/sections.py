@@ -24,7 +24,7 @@ _OTHER = re.compile(
 )
 _HEADER_SHAPE = re.compile(r"^[\s\d一二三四五六七八九十、.()（）【】\[\]#*:：-]*(?P<head>[^:：]{1,20})[:：】\]]?")
 
-_HEADER_END = re.compile(r"[:：】\]]")
+_HEADER_END = _COLON = re.compile(r"[:：】\]]")
 
 
 def _kind(line: str) -> str | None:
@@ -51,7 +51,7 @@ def split_sections(description: str | None) -> tuple[str, str]:
     current = "duties"
     for line in description.split("\n"):
         # Cheap test first: most lines are long duty lines that cannot be headers.
-        maybe_header = len(line) <= _HEADER_MAX + 4 or any(line.find(c, 0, 16) >= 0 for c in ":：】]")
+        maybe_header = len(line) <= _HEADER_MAX + 4 or _COLON.search(line, 0, 16)
         kind = _kind(line) if maybe_header else None
         if kind:
             end = _HEADER_END.search(line)
