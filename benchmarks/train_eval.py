@@ -63,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--skip-selection", action="store_true")
+    parser.add_argument("--seeds", type=int, nargs="*", default=[], help="repeat the CV comparison with these fold seeds too")
     args = parser.parse_args()
     data = load_labelled()
     print(f"{len(data.frame):,} labelled ads, {len(data.class_counts())} classes, {args.folds}-fold stratified CV\n")
@@ -80,6 +81,17 @@ def main() -> None:
     for role, m in ours["per_role"].items():
         b = base["per_role"].get(role, {"f1": 0})
         print(f"  {role:<18} F1 {m['f1']:.2f} (baseline {b['f1']:.2f})  support {m['support']}")
+
+    if args.seeds:
+        print("\nrepeated with other fold seeds (macro-F1 / module accuracy):")
+        rows = []
+        for seed in args.seeds:
+            b = cross_validate(data, baseline, baseline_text, args.folds, seed)[0]
+            o = cross_validate(data, RoleClassifier, lambda X: X, args.folds, seed, weighted=True)[0]
+            rows.append((o["macro_f1"] - b["macro_f1"], o["module_accuracy"] - b["module_accuracy"]))
+            print(f"  seed {seed}: baseline {b['macro_f1']:.3f} / {b['module_accuracy']:.3f}   tobroles {o['macro_f1']:.3f} / {o['module_accuracy']:.3f}")
+        gains = np.array(rows)
+        print(f"  mean gain: macro-F1 {gains[:, 0].mean():+.3f} (sd {gains[:, 0].std():.3f}), module {gains[:, 1].mean():+.3f} (sd {gains[:, 1].std():.3f})")
 
     if args.skip_selection:
         return
