@@ -114,7 +114,7 @@ def role_by(frame: pd.DataFrame, column: str) -> pd.DataFrame | None:
     table = pd.crosstab(data["role"], data[column].fillna("(unknown)"))
     table = table.loc[_role_order(table.index)]
     table = table[table.sum().sort_values(ascending=False).index]
-    table.index.name = "role"
+    table.index.name, table.columns.name = "role", None
     return table.reset_index()
 
 
