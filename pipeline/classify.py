@@ -129,21 +129,23 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
     def features(self, X: pd.DataFrame):
         """The sparse feature matrix; equals `vectorizers_.transform(text_.transform(X))`.
 
-        Real ad sets repeat themselves (reposts, a company's standard titles), so each distinct title
-        and each distinct (title, description) pair is featurised once and the rows are gathered after.
+        Real ad sets repeat themselves (reposts, a company's standard titles, one description under
+        several titles), so each distinct title and each distinct description is tokenised and
+        vectorised once, and the rows are gathered after.
         """
         check_is_fitted(self, "svm_")
         X = _check_frame(X)
-        pairs, distinct = pd.factorize(pd.MultiIndex.from_arrays([X["title"].fillna(""), X["description"].fillna("")]))
-        texts = self.text_.transform(pd.DataFrame({"title": distinct.get_level_values(0), "description": distinct.get_level_values(1)}))
+        title_rows, titles = pd.factorize(X["title"].fillna(""))
+        body_rows, bodies = pd.factorize(X["description"].fillna(""))
+        texts = {**self.text_.title_columns(titles), **self.text_.body_columns(bodies)}
+        rows = {"title_words": title_rows, "title_chars": title_rows, "body_words": body_rows}
         blocks = []
         for name, vectorizer, column in self.vectorizers_.transformers_:
             if vectorizer == "drop":
                 continue
-            codes, values = pd.factorize(texts[column])
             weight = self.vectorizers_.transformer_weights.get(name, 1.0)
-            blocks.append(vectorizer.transform(values)[codes] * weight)
-        return sp.hstack(blocks, format="csr")[pairs]
+            blocks.append((vectorizer.transform(texts[column]) * weight)[rows[column]])
+        return sp.hstack(blocks, format="csr")
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         return _scores(self.svm_, self.features(X))

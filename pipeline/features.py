@@ -42,14 +42,17 @@ class PostingText(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        tokenizer = get_tokenizer(self.backend)
-        join = tokenizer.join
-        titles = _as_text(X["title"])
+        return pd.DataFrame({**self.title_columns(X["title"]), **self.body_columns(X["description"])})
+
+    def title_columns(self, titles) -> dict[str, list[str]]:
+        join = get_tokenizer(self.backend).join
+        titles = _as_text(titles)
+        return {"title_words": [join(t) for t in titles], "title_chars": [t.lower() for t in titles]}
+
+    def body_columns(self, descriptions) -> dict[str, list[str]]:
+        join = get_tokenizer(self.backend).join
         # One cut per ad: jieba never joins words across a line break, so this equals two cuts.
-        bodies = [join("\n".join(split_sections(description))) for description in _as_text(X["description"])]
-        return pd.DataFrame(
-            {"title_words": [join(t) for t in titles], "title_chars": [t.lower() for t in titles], "body_words": bodies}
-        )
+        return {"body_words": [join("\n".join(split_sections(d))) for d in _as_text(descriptions)]}
 
 
 class WordTfidf(TfidfVectorizer):
