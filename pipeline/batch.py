@@ -200,7 +200,7 @@ def _classify_partition(partition: pd.DataFrame, model_path: str, options: Class
     return with_roles(partition, chunk_roles(model, postings, options)).set_axis(partition.index)
 
 
-def _read_dask(inputs: list[str], chunk_rows: int):
+def _read_dask(inputs: list[str]):
     import dask.dataframe as dd
 
     paths: list[str] = []
@@ -230,7 +230,6 @@ def classify_dask(
     text_columns: dict[str, str] | None = None,
     scheduler: str | None = None,
     workers: int = 2,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> ClassifyResult:
     """Classify a partitioned input with Dask into a folder of Parquet parts (written atomically)."""
     import dask
@@ -249,7 +248,7 @@ def classify_dask(
         else:
             cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None))
             client = stack.enter_context(Client(cluster))
-        frame = _read_dask([str(i) for i in inputs], chunk_rows)
+        frame = _read_dask([str(i) for i in inputs])
         meta = _classify_partition(frame._meta, model_path, options, text_columns)
         classified = frame.map_partitions(_classify_partition, model_path, options, text_columns, meta=meta)
         output.parent.mkdir(parents=True, exist_ok=True)

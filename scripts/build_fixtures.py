@@ -10,7 +10,6 @@ Usage: python scripts/build_fixtures.py [--shared PATH]
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import zipfile
 from pathlib import Path

@@ -45,7 +45,7 @@ def classify_cli(
     text_columns: str = typer.Option(None, help="TITLE,DESCRIPTION column names of an unknown layout."),
     engine: Engine = typer.Option(Engine.local, help="local: this machine; dask: map_partitions on a Dask cluster."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (local) or LocalCluster workers (dask)."),
-    chunk_size: int = typer.Option(DEFAULT_CHUNK_ROWS, help="Rows per chunk: memory is bounded by a few chunks."),
+    chunk_size: int = typer.Option(DEFAULT_CHUNK_ROWS, help="Rows per chunk (local engine): memory is bounded by a few chunks; dask partitions follow the input files."),
     scheduler: str = typer.Option(None, help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
     top_k: int = typer.Option(3, help="How many alternative roles to list."),
     min_confidence: float = typer.Option(0.5, help="Below this confidence a row gets status `review`."),
@@ -57,7 +57,7 @@ def classify_cli(
         options = ClassifyOptions(top_k=top_k, min_confidence=min_confidence, min_margin=min_margin, explain=explain)
         columns = parse_text_columns(text_columns)
         if engine is Engine.dask:
-            result = classify_dask(inputs, output, model_path=model, options=options, text_columns=columns, scheduler=scheduler, workers=jobs, chunk_rows=chunk_size)
+            result = classify_dask(inputs, output, model_path=model, options=options, text_columns=columns, scheduler=scheduler, workers=jobs)
         else:
             result = classify_files(inputs, output, model=model, options=options, text_columns=columns, jobs=jobs, chunk_rows=chunk_size, progress=output != "-")
     print_classify_summary(result)
