@@ -124,7 +124,7 @@ def classify_files(
     started = time.perf_counter()
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
-    model_path = None if isinstance(model, Model) else (model or DEFAULT_MODEL)
+    model_path = model.path if isinstance(model, Model) else (model or DEFAULT_MODEL)
     model = model if isinstance(model, Model) else load_model(model_path)
     result = ClassifyResult(output=str(output), model_id=model.id)
     with ExitStack() as stack:

@@ -60,7 +60,7 @@ def run(
         postings, ingested = BUNDLED_CORPUS, None
         quality = json.loads(BUNDLED_SUMMARY.read_text(encoding="utf-8"))
     classified = folder / "classified.parquet"
-    classify_result = classify_files([postings], classified, model=model, jobs=jobs, progress=progress)
+    classify_result = classify_files([postings], classified, model=loaded, jobs=jobs, progress=progress)
     report = build_report(load_classified([classified]), quality, loaded.metadata)
     reports = [write_report(report, folder / f"report.{suffix}") for suffix in ("html", "md", "xlsx")]
     return RunResult(folder, postings, classified, reports, ingested, classify_result, report)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
-from ..model_store import DEFAULT_MODEL, ModelError, load_model
+from ..model_store import DEFAULT_MODEL, METADATA_FILE
 from ..report import ReportError, build_report, load_classified, write_report
 from ..sources import SourceError
 from . import app
@@ -12,12 +13,12 @@ from .common import console, stdout, user_errors
 
 
 def model_metadata(model: Path | None, model_ids: list[str]) -> dict | None:
-    """The metadata of the model that labelled the rows, when it is at hand."""
+    """The metadata of the model that labelled the rows, when its folder is at hand (only read, not loaded)."""
     try:
-        loaded = load_model(model or DEFAULT_MODEL)
-    except ModelError:
+        metadata = json.loads((Path(model or DEFAULT_MODEL) / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    return loaded.metadata if loaded.id in model_ids else None
+    return metadata if metadata.get("model_id") in model_ids else None
 
 
 @app.command("report")
