@@ -192,10 +192,9 @@ def _model_for_worker(model_path: str) -> Model:
 
 def _classify_partition(partition: pd.DataFrame, model_path: str, options: ClassifyOptions, text_columns) -> pd.DataFrame:
     model = _model_for_worker(model_path)
-    if partition.empty:
+    if partition.empty:  # dask's meta: the same columns as a real partition, options included
         postings = pd.DataFrame({c: pd.Series(dtype="string") for c in ("title", "description")})
-        roles = classify_frame(model.classifier, postings, model_id=model.id)
-        return pd.concat([partition.reset_index(drop=True), roles], axis=1).set_axis(partition.index)
+        return with_roles(partition, chunk_roles(model, postings, options)).set_axis(partition.index)
     postings = postings_from_frame(partition, name="partition", text_columns=text_columns)
     return with_roles(partition, chunk_roles(model, postings, options)).set_axis(partition.index)
 

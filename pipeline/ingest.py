@@ -110,6 +110,7 @@ class Layout:
     required: frozenset[str]
     mapper: Callable[[pd.DataFrame, RawFile], pd.DataFrame] | None  # None: not postings
     note: str = ""
+    clean: bool = True  # False for our own output, whose text is clean already
 
 
 def _col(frame: pd.DataFrame, name: str | None) -> pd.Series:
@@ -262,7 +263,7 @@ def _by_synonyms(frame: pd.DataFrame, raw: RawFile, mapping: dict[str, str]) -> 
 
 
 LAYOUTS = [
-    Layout("tobroles", frozenset(COLUMNS), _canonical),
+    Layout("tobroles", frozenset(COLUMNS), _canonical, clean=False),
     Layout("jobhunting", frozenset({"职位自编号", "发布平台", "职位", "职位描述"}), _jobhunting),
     Layout("neitui", frozenset({"title", "summary", "job_category", "pay_range_from", "full_name"}), _neitui),
     Layout("liepin-crawl", frozenset({"job_url", "title", "job_description", "salary", "company_name"}), _liepin_crawl),
@@ -271,9 +272,7 @@ LAYOUTS = [
 ]
 
 
-def detect_layout(
-    columns: Iterable[str], raw: RawFile, text_columns: dict[str, str] | None = None
-) -> tuple[str, Callable[[pd.DataFrame, RawFile], pd.DataFrame] | None, str]:
+def detect_layout(columns: Iterable[str], raw: RawFile, text_columns: dict[str, str] | None = None) -> Layout:
     """The layout of a file from its header: a known export, or a mapping by column names.
 
     `text_columns` ({"title": ..., "description": ...}) names the text columns of an unknown layout
@@ -287,7 +286,7 @@ def detect_layout(
     else:
         for layout in LAYOUTS:
             if layout.required <= cols:
-                return layout.name, layout.mapper, layout.note
+                return layout
     mapping = synonym_mapping(cols - set((text_columns or {}).values()))
     mapping.update(text_columns or {})
     if "title" not in mapping and "description" not in mapping:
@@ -297,29 +296,30 @@ def detect_layout(
         )
     log.info("%s: unknown layout, mapped by column names: %s", raw.name, mapping)
     note = "mapped by names: " + ", ".join(f"{k}←{v}" for k, v in mapping.items())
-    return "by-names", lambda f, r: _by_synonyms(f, r, mapping), note
+    return Layout("by-names", frozenset(mapping.values()), lambda f, r: _by_synonyms(f, r, mapping), note)
 
 
 # ----------------------------------------------------------------------------- normalisation
 
 
-def normalise(frame: pd.DataFrame, raw: RawFile, mapper, first_row: int, clean: bool = True) -> pd.DataFrame:
+def normalise(frame: pd.DataFrame, raw: RawFile, layout: Layout, first_row: int) -> pd.DataFrame:
     """One chunk of a file in its own layout → canonical columns, cleaned, with provenance.
 
-    clean=False trusts the text as it is: our own output is clean already, and cleaning is a fifth
-    of the cost of classifying it.
+    A layout with clean=False (our own output) is trusted as it is: cleaning is a fifth of the cost
+    of classifying it.
     """
-    out = mapper(frame, raw).reset_index(drop=True)
+    clean = layout.clean
+    out = layout.mapper(frame, raw).reset_index(drop=True)
     if "raw_row" not in out.columns or out["raw_row"].isna().all():
         # raw_row: 1-based data row within the file (or sheet), header excluded.
         out["raw_row"] = np.arange(first_row, first_row + len(out), dtype="int64")
     if "raw_file" not in out.columns or out["raw_file"].isna().all():
         out["raw_file"] = raw.name
     if clean:
-        jobonline = out["source"].astype("string").eq("jobonline").fillna(False)
+        jobonline = out["source"].astype("string").eq("jobonline").fillna(False).to_numpy()
         description = clean_text(out["description"])
         if jobonline.any():
-            description = description.where(~jobonline, clean_text(out["description"], semicolon_breaks=True))
+            description[jobonline] = clean_text(out.loc[jobonline, "description"], semicolon_breaks=True)
         out["description"] = description
         for c in ("title", "company", "city", "experience", "education", "industry", "source"):
             out[c] = clean_field(out[c])
@@ -342,10 +342,10 @@ def normalise(frame: pd.DataFrame, raw: RawFile, mapper, first_row: int, clean: 
 def postings_from_frame(frame: pd.DataFrame, name: str = "<DataFrame>", text_columns: dict[str, str] | None = None) -> pd.DataFrame:
     """A DataFrame in any layout that ingest knows → canonical postings, one per row, same order."""
     raw = RawFile(name=name, suffix="")
-    layout, mapper, _ = detect_layout(frame.columns, raw, text_columns)
-    if mapper is None:
-        raise SourceError(f"{name}: a {layout}, not postings")
-    return normalise(frame.reset_index(drop=True), raw, mapper, 1, clean=layout != "tobroles")
+    layout = detect_layout(frame.columns, raw, text_columns)
+    if layout.mapper is None:
+        raise SourceError(f"{name}: a {layout.name}, not postings")
+    return normalise(frame.reset_index(drop=True), raw, layout, 1)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -434,14 +434,15 @@ def read_postings(
         summary = FileSummary(raw.name)
         summaries.append(summary)
         try:
-            mapper = None
+            layout = None
             next_row = 1
             for chunk in read_chunks(raw, chunk_rows):
-                if not summary.layout:
-                    summary.layout, mapper, summary.note = detect_layout(chunk.columns, raw, text_columns)
+                if layout is None:
+                    layout = detect_layout(chunk.columns, raw, text_columns)
+                    summary.layout, summary.note = layout.name, layout.note
                 summary.rows_read += len(chunk)
                 chunk = chunk.reset_index(drop=True)
-                postings = normalise(chunk, raw, mapper, next_row, clean=summary.layout != "tobroles") if mapper else None
+                postings = normalise(chunk, raw, layout, next_row) if layout.mapper else None
                 next_row += len(chunk)
                 yield Batch(raw, summary, chunk, postings)
             if not summary.layout:

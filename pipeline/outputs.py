@@ -74,6 +74,7 @@ class TableWriter:
         self._parquet: pq.ParquetWriter | None = None
         self._excel_chunks: list[pd.DataFrame] = []
         self._schema: pa.Schema | None = None
+        self._started = False  # the header is written with the first chunk, even an empty one
 
     def __enter__(self) -> TableWriter:
         if self._atomic is not None:
@@ -81,7 +82,8 @@ class TableWriter:
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
-        first = self.rows == 0 and self._schema is None
+        first = not self._started
+        self._started = True
         if self.format == ".parquet":
             table = _arrow_table(frame, self._schema)
             if self._parquet is None:
@@ -93,16 +95,13 @@ class TableWriter:
                 frame.to_csv(sys.stdout, header=first, index=False)
             else:
                 frame.to_csv(self._tmp, mode="w" if first else "a", header=first, index=False, encoding="utf-8")
-            self._schema = self._schema or pa.schema([])
         elif self.format == ".jsonl":
             with open(self._tmp, "w" if first else "a", encoding="utf-8") as f:
                 frame.to_json(f, orient="records", lines=True, force_ascii=False, date_format="iso")
                 if len(frame):
                     f.write("\n")
-            self._schema = self._schema or pa.schema([])
         else:
             self._excel_chunks.append(frame)
-            self._schema = self._schema or pa.schema([])
         self.rows += len(frame)
 
     def __exit__(self, exc_type, exc, tb) -> None:
