@@ -13,11 +13,11 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from .features import TEXT_COLUMNS, PostingText, build_vectorizers
+from .folds import grouped_folds, repost_groups
 from .taxonomy import taxonomy
 from .tokenize import BACKENDS, DEFAULT_BACKEND
 
@@ -70,7 +70,8 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
     backend: tokenizer backend, "rjieba" (fast) or "jieba" (reference).
     C: inverse regularisation of the SVM.
     title_weight, body_weight: how much the title and the duties/requirements features count.
-    calibration_folds: folds of the cross-validated decision values that fit the temperature.
+    calibration_folds: folds of the held-out decision values that fit the temperature (reposts of an ad
+        stay in one fold, see folds.py).
     """
 
     def __init__(
@@ -89,20 +90,18 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_folds = calibration_folds
         self.random_state = random_state
 
-    def _check_params(self, y: np.ndarray) -> int:
+    def _check_params(self, y: np.ndarray) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         if not self.C > 0:
             raise ValueError(f"C must be positive, got {self.C}")
         if self.title_weight < 0 or self.body_weight < 0 or self.title_weight + self.body_weight == 0:
             raise ValueError("title_weight and body_weight must be >= 0 and not both 0")
-        counts = pd.Series(y).value_counts()
-        if len(counts) < 2:
-            raise ValueError(f"need at least two roles to learn, got {list(counts.index)}")
-        folds = min(self.calibration_folds, int(counts.min()))
-        if folds < 2:
-            raise ValueError(f"every role needs at least 2 samples for calibration; {counts.idxmin()!r} has {counts.min()}")
-        return folds
+        if self.calibration_folds < 2:
+            raise ValueError(f"calibration_folds must be at least 2, got {self.calibration_folds}")
+        roles = pd.unique(y)
+        if len(roles) < 2:
+            raise ValueError(f"need at least two roles to learn, got {list(roles)}")
 
     def _svm(self) -> LinearSVC:
         return LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
@@ -110,21 +109,33 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y, sample_weight=None):
         X = _check_frame(X)
         y = np.asarray(y, dtype=object)
-        folds = self._check_params(y)
+        self._check_params(y)
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self.text_ = PostingText(self.backend).fit(X)
         self.vectorizers_ = build_vectorizers(self.title_weight, self.body_weight)
         features = self.vectorizers_.fit_transform(self.text_.transform(X))
         self.classes_, y_index = np.unique(y, return_inverse=True)
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-        held_out = np.zeros((len(y), len(self.classes_)))
-        for train_idx, test_idx in splitter.split(features, y_index):
-            weights = None if sample_weight is None else np.asarray(sample_weight)[train_idx]
-            svm = self._svm().fit(features[train_idx], y_index[train_idx], sample_weight=weights)
-            held_out[test_idx] = _scores(svm, features[test_idx])
+        held_out = self._held_out_scores(features, y_index, repost_groups(X["description"]), weights)
+        # A role missing from a split's training part scores -inf for its held-out ads whatever the
+        # temperature, so those ads cannot inform it.
+        scored = np.isfinite(held_out[np.arange(len(y_index)), y_index])
+        if not scored.any():
+            raise ValueError("too few ads per role to calibrate: no held-out ad was scored for its own role")
         # Unweighted: confidence must be honest on the unsure ads too, not only on the clear ones.
-        self.temperature_ = fit_temperature(held_out, y_index)
-        self.svm_ = self._svm().fit(features, y_index, sample_weight=sample_weight)
+        self.temperature_ = fit_temperature(held_out[scored], y_index[scored])
+        self.svm_ = self._svm().fit(features, y_index, sample_weight=weights)
         return self
+
+    def _held_out_scores(self, features, y_index: np.ndarray, groups: np.ndarray, weights) -> np.ndarray:
+        """Decision values of each ad from a model fitted without it (nor its reposts)."""
+        held_out = np.full((len(y_index), len(self.classes_)), -np.inf)
+        for train_idx, test_idx in grouped_folds(groups, y_index, self.calibration_folds, self.random_state):
+            present = np.unique(y_index[train_idx])
+            if len(present) < 2:
+                continue
+            svm = self._svm().fit(features[train_idx], y_index[train_idx], sample_weight=None if weights is None else weights[train_idx])
+            held_out[np.ix_(test_idx, present)] = _scores(svm, features[test_idx])
+        return held_out
 
     def features(self, X: pd.DataFrame):
         """The sparse feature matrix; equals `vectorizers_.transform(text_.transform(X))`.

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold
 
 from .classify import RoleClassifier
+from .folds import grouped_folds, repost_groups
 from .ingest import FileSummary, read_postings
 from .metrics import classification_metrics
 from .model_store import DEFAULT_MODEL, Model, load_model, save_model
@@ -125,17 +125,17 @@ def check_trainable(data: LabelledData) -> list[str]:
 
 
 def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 5, seed: int = 0) -> tuple[dict, np.ndarray]:
-    """Stratified k-fold predictions for every sample, and their metrics."""
+    """Held-out predictions for every sample from stratified k-fold CV with reposts kept in one fold, and their metrics."""
     min_count = min(data.class_counts().values())
     folds = max(2, min(folds, min_count))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     predicted = np.empty(len(data.frame), dtype=object)
     X, y, w = data.X, data.y, data.weights
-    for train_idx, test_idx in splitter.split(X, y):
+    splits = grouped_folds(repost_groups(X["description"]), y, folds, seed)
+    for train_idx, test_idx in splits:
         model = clone(classifier).fit(X.iloc[train_idx], y[train_idx], sample_weight=w[train_idx])
         predicted[test_idx] = model.predict(X.iloc[test_idx])
     metrics = classification_metrics(y, predicted)
-    metrics["folds"] = folds
+    metrics["folds"] = len(splits)
     return metrics, predicted
 
 
@@ -148,7 +148,7 @@ Classifies Chinese job ads into the 25 to-B operations roles of `data/taxonomy.j
 - model: linear SVM over title words, title characters and the duties/requirements words of the ad
   (jieba tokens, backend `{tokenizer_backend}`); probabilities are the SVM scores through a softmax
   whose temperature (`{temperature}`) was fitted on cross-validated scores
-- cross-validation ({cv_folds}-fold, stratified): accuracy {cv_accuracy}, macro-F1 {cv_macro_f1},
+- cross-validation ({cv_folds}-fold, stratified, reposts of an ad kept in one fold): accuracy {cv_accuracy}, macro-F1 {cv_macro_f1},
   module accuracy {cv_module_accuracy}
 
 Full metrics per role are in `metadata.json` (`cv_metrics`). Load it with `pipeline.load_model(path)`;

@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.classify import RoleClassifier
+from pipeline.folds import grouped_folds, repost_groups
 from pipeline.cli import app
 from pipeline.model_store import ModelError, load_model
 from pipeline.sections import split_sections
@@ -99,6 +100,27 @@ def test_a_model_of_another_taxonomy_is_refused(small_labelled, tmp_path):
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelError, match="retrain"):
         load_model(tmp_path / "m")
+
+
+def test_reposts_of_an_ad_stay_in_one_fold(labels):
+    groups = repost_groups(labels["description"])
+    assert pd.Series(groups).value_counts().max() >= 5, "the bundled labels hold one ad reposted in several cities"
+    assert len(set(groups)) < len(labels)
+    for train_idx, test_idx in grouped_folds(groups, labels["role"], 5, seed=0):
+        assert not set(groups[train_idx]) & set(groups[test_idx])
+
+
+def test_a_role_known_only_from_reposts_of_one_ad_still_trains(small_labelled, tmp_path):
+    frame = pd.read_csv(small_labelled)
+    ad = load_labelled().frame.query("role == 'training'").iloc[0]
+    reposts = pd.DataFrame({"title": [ad["title"]] * 2, "description": [ad["description"], ad["description"] + "\n工作地点:杭州"], "role": "training", "sure": 3})
+    path = tmp_path / "with_reposts.csv"
+    pd.concat([frame, reposts]).to_csv(path, index=False)
+    result = train([path], tmp_path / "m", folds=3)
+    assert result.cv_metrics["folds"] == 2, "folds are capped by the thinnest role"
+    assert result.cv_metrics["per_role"]["training"]["recall"] == 0, "its reposts were never on both sides of a fold"
+    assert "training" in result.model.classifier.classes_
+    assert 0 < result.model.classifier.temperature_ < 20
 
 
 def test_parameters_are_validated_in_fit():

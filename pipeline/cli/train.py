@@ -35,7 +35,7 @@ def print_metrics(metrics: dict, title: str) -> None:
 def train_cli(
     labelled: list[str] = typer.Argument(None, help="Labelled postings (a `role` column); default: the bundled labels."),
     output: Path = typer.Option(DEFAULT_MODEL, "--output", "-o", help="Model folder to write."),
-    folds: int = typer.Option(5, help="Cross-validation folds (stratified); 0 or 1 skips cross-validation."),
+    folds: int = typer.Option(5, help="Cross-validation folds (stratified; reposts of one ad stay in one fold); 0 or 1 skips cross-validation."),
     backend: str = typer.Option("rjieba", help="Tokenizer backend: rjieba (fast) or jieba (reference)."),
     c: float = typer.Option(1.0, "--C", help="Inverse regularisation strength of the SVM."),
     as_json: bool = typer.Option(False, "--json", help="Print the cross-validation metrics as JSON on stdout."),
