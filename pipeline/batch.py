@@ -191,12 +191,12 @@ def _model_for_worker(model_path: str) -> Model:
 
 
 def _classify_partition(partition: pd.DataFrame, model_path: str, options: ClassifyOptions, text_columns) -> pd.DataFrame:
-    model = _model_for_worker(model_path)
     if partition.empty:  # dask's meta: the same columns as a real partition, options included
         postings = pd.DataFrame({c: pd.Series(dtype="string") for c in ("title", "description")})
-        return with_roles(partition, chunk_roles(model, postings, options)).set_axis(partition.index)
-    postings = postings_from_frame(partition, name="partition", text_columns=text_columns)
-    return with_roles(partition, chunk_roles(model, postings, options)).set_axis(partition.index)
+    else:
+        postings = postings_from_frame(partition, name="partition", text_columns=text_columns)
+    roles = chunk_roles(_model_for_worker(model_path), postings, options)
+    return with_roles(partition, roles).set_axis(partition.index)
 
 
 def _read_dask(inputs: list[str]):
@@ -236,7 +236,7 @@ def classify_dask(
 
     started = time.perf_counter()
     model_path = str(Path(model_path or DEFAULT_MODEL).resolve())
-    model = load_model(model_path)  # fail here, not in every worker, on a bad model
+    model = _model_for_worker(model_path)  # fail here, not in every worker, on a bad model; meta reuses it
     output = Path(output)
     if output.suffix:
         raise ValueError(f"{output}: the dask engine writes a folder of Parquet parts; give a folder name")

@@ -162,27 +162,35 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         return _scores(self.svm_, self.features(X))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return _softmax(self.decision_function(X), self.temperature_)
+        return self.proba_of_features(self.features(X))
+
+    def proba_of_features(self, features) -> np.ndarray:
+        """`predict_proba` from the matrix `features` gives, for callers that also explain."""
+        return _softmax(_scores(self.svm_, features), self.temperature_)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[self.decision_function(X).argmax(axis=1)]
 
     def explain(self, X: pd.DataFrame, roles, top: int = 5) -> list[list[tuple[str, float]]]:
         """For each posting, the terms that pushed it most towards `roles[i]`: feature value × weight."""
-        features = self.features(X).tocsr()
+        return self.explain_features(self.features(X), roles, top)
+
+    def explain_features(self, features, roles, top: int = 5) -> list[list[tuple[str, float]]]:
+        """`explain` from the matrix `features` gives."""
+        features = features.tocsr()
         coef = self.svm_.coef_ if len(self.classes_) > 2 else np.vstack([-self.svm_.coef_[0], self.svm_.coef_[0]])
         names = self.vectorizers_.get_feature_names_out()
         index = {c: i for i, c in enumerate(self.classes_)}
         out = []
         for i, role in enumerate(roles):
-            row = features.getrow(i)
-            if role not in index or row.nnz == 0:
+            start, end = features.indptr[i], features.indptr[i + 1]
+            if role not in index or start == end:
                 out.append([])
                 continue
-            weights = coef[index[role]]
-            contributions = row.data * weights[row.indices]
+            columns = features.indices[start:end]
+            contributions = features.data[start:end] * coef[index[role]][columns]
             order = np.argsort(-contributions)[:top]
-            out.append([(_term(names[row.indices[j]]), round(float(contributions[j]), 3)) for j in order if contributions[j] > 0])
+            out.append([(_term(names[columns[j]]), round(float(contributions[j]), 3)) for j in order if contributions[j] > 0])
         return out
 
 
@@ -217,8 +225,9 @@ def classify_frame(
     if explain:
         columns["explanation"] = np.full(n, None, dtype=object)
     if len(rows):
-        texts = postings.iloc[rows]
-        proba = classifier.predict_proba(texts)
+        # Featurised once: tokenising is the costly step, and --explain reads the same matrix.
+        features = classifier.features(postings.iloc[rows])
+        proba = classifier.proba_of_features(features)
         order = np.argsort(-proba, axis=1)
         classes = classifier.classes_
         # Per-class lookups, then one gather per column: no Python work per row but the JSON text.
@@ -244,7 +253,7 @@ def classify_frame(
         columns["status"][rows] = np.where(unsure, "review", "ok")
         if explain:
             columns["explanation"][rows] = [
-                "; ".join(f"{term} {w:+.2f}" for term, w in terms) for terms in classifier.explain(texts, classes[best])
+                "; ".join(f"{term} {w:+.2f}" for term, w in terms) for terms in classifier.explain_features(features, classes[best])
             ]
     return pd.DataFrame(
         {c: pd.array(v, dtype="float64" if c == "confidence" else "string") for c, v in columns.items()},

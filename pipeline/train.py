@@ -79,17 +79,12 @@ def load_labelled(sources: list[str | os.PathLike] | None = None) -> LabelledDat
                 raise TrainingDataError(f"{batch.raw.name}: no `role` column; labelled data needs one (role id or 中文 name)")
             rows = batch.postings[["title", "description", "raw_file", "raw_row"]].copy()
             labels = batch.original["role"].astype("string")
-            resolved = []
-            for label, raw_row in zip(labels, rows["raw_row"]):
-                try:
-                    resolved.append(t.resolve(label) if not pd.isna(label) else None)
-                except TaxonomyError:
-                    problems.append(f"{batch.raw.name} row {raw_row}: unknown role {label!r}")
-                    resolved.append(None)
-                else:
-                    if pd.isna(label):
-                        problems.append(f"{batch.raw.name} row {raw_row}: empty role")
-            rows["role"] = resolved
+            role_of = {label: _resolve(t, label) for label in labels.dropna().unique()}
+            rows["role"] = labels.map(role_of).to_numpy(dtype=object)
+            unresolved = rows["role"].isna().to_numpy()
+            for label, raw_row in zip(labels[unresolved], rows.loc[unresolved, "raw_row"]):
+                problem = "empty role" if pd.isna(label) else f"unknown role {label!r}"
+                problems.append(f"{batch.raw.name} row {raw_row}: {problem}")
             sure = pd.to_numeric(batch.original.get("sure", pd.Series(3, index=rows.index)), errors="coerce")
             rows["weight"] = sure.map(SURE_WEIGHTS).fillna(1.0).to_numpy()
             empty = rows["title"].isna() & rows["description"].isna()
@@ -107,6 +102,14 @@ def load_labelled(sources: list[str | os.PathLike] | None = None) -> LabelledDat
         problems.append(f"same text labelled {sorted(set(group['role']))}: {where}; left out")
     frame = frame[~conflicting].reset_index(drop=True)
     return LabelledData(frame, problems, files)
+
+
+def _resolve(t, label: str) -> str | None:
+    """The role id of a label given as id or 中文 name; None when the taxonomy has no such role."""
+    try:
+        return t.resolve(label)
+    except TaxonomyError:
+        return None
 
 
 def check_trainable(data: LabelledData) -> list[str]:
