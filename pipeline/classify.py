@@ -13,16 +13,19 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.cluster import KMeans
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from .features import TEXT_COLUMNS, PostingText, build_vectorizers
 from .folds import grouped_folds, repost_groups
-from .taxonomy import taxonomy
+from .taxonomy import OTHER, taxonomy
 from .tokenize import BACKENDS, DEFAULT_BACKEND
 
 OUTPUT_COLUMNS = ["role", "role_name", "module", "module_name", "confidence", "alternatives", "status", "model"]
 STATUSES = ("ok", "review", "no_text")
+# A cluster of `other` needs this many ads on average; smaller ones would only fit noise.
+MIN_CLUSTER_ADS = 20
 
 
 def _scores(svm: LinearSVC, features) -> np.ndarray:
@@ -72,6 +75,10 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
     title_weight, body_weight: how much the title and the duties/requirements features count.
     calibration_folds: folds of the held-out decision values that fit the temperature (reposts of an ad
         stay in one fold, see folds.py).
+    other_clusters: `other` is every job outside the taxonomy (drivers, engineers, cashiers, ...), and
+        one linear boundary cannot fence off such a mix from the 25 roles. Its ads are split into this
+        many clusters (k-means over their features) that the SVM learns as classes of their own; a
+        cluster's score counts for `other` (the best cluster's). 1 learns `other` as one class.
     """
 
     def __init__(
@@ -81,6 +88,7 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         title_weight: float = 0.3,
         body_weight: float = 1.0,
         calibration_folds: int = 5,
+        other_clusters: int = 8,
         random_state: int = 0,
     ):
         self.backend = backend
@@ -88,6 +96,7 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         self.title_weight = title_weight
         self.body_weight = body_weight
         self.calibration_folds = calibration_folds
+        self.other_clusters = other_clusters
         self.random_state = random_state
 
     def _check_params(self, y: np.ndarray) -> None:
@@ -99,6 +108,8 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("title_weight and body_weight must be >= 0 and not both 0")
         if self.calibration_folds < 2:
             raise ValueError(f"calibration_folds must be at least 2, got {self.calibration_folds}")
+        if not isinstance(self.other_clusters, (int, np.integer)) or self.other_clusters < 1:
+            raise ValueError(f"other_clusters must be a whole number >= 1, got {self.other_clusters!r}")
         roles = pd.unique(y)
         if len(roles) < 2:
             raise ValueError(f"need at least two roles to learn, got {list(roles)}")
@@ -115,7 +126,8 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         self.vectorizers_ = build_vectorizers(self.title_weight, self.body_weight)
         features = self.vectorizers_.fit_transform(self.text_.transform(X))
         self.classes_, y_index = np.unique(y, return_inverse=True)
-        held_out = self._held_out_scores(features, y_index, repost_groups(X["description"]), weights)
+        labels, self.subclass_owner_ = self._subclasses(features, y_index)
+        held_out = self._held_out_scores(features, labels, y_index, repost_groups(X["description"]), weights)
         # A role missing from a split's training part scores -inf for its held-out ads whatever the
         # temperature, so those ads cannot inform it.
         scored = np.isfinite(held_out[np.arange(len(y_index)), y_index])
@@ -123,19 +135,43 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("too few ads per role to calibrate: no held-out ad was scored for its own role")
         # Unweighted: confidence must be honest on the unsure ads too, not only on the clear ones.
         self.temperature_ = fit_temperature(held_out[scored], y_index[scored])
-        self.svm_ = self._svm().fit(features, y_index, sample_weight=weights)
+        self.svm_ = self._svm().fit(features, labels, sample_weight=weights)
         return self
 
-    def _held_out_scores(self, features, y_index: np.ndarray, groups: np.ndarray, weights) -> np.ndarray:
+    def _subclasses(self, features, y_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Training labels with `other` split into clusters, and the class each label stands for."""
+        owner = np.arange(len(self.classes_))
+        other = np.flatnonzero(self.classes_ == OTHER)
+        rows = np.flatnonzero(y_index == other[0]) if len(other) else np.array([], dtype=int)
+        k = min(self.other_clusters, len(rows) // MIN_CLUSTER_ADS)
+        if k < 2:
+            return y_index, owner
+        clusters = KMeans(k, n_init=3, random_state=self.random_state).fit_predict(features[rows])
+        labels = y_index.copy()
+        # Cluster 0 keeps `other`'s own label; the others get new labels after the classes.
+        labels[rows[clusters > 0]] = len(owner) + clusters[clusters > 0] - 1
+        return labels, np.concatenate([owner, np.full(k - 1, other[0])])
+
+    def _held_out_scores(self, features, labels: np.ndarray, y_index: np.ndarray, groups: np.ndarray, weights) -> np.ndarray:
         """Decision values of each ad from a model fitted without it (nor its reposts)."""
         held_out = np.full((len(y_index), len(self.classes_)), -np.inf)
         for train_idx, test_idx in grouped_folds(groups, y_index, self.calibration_folds, self.random_state):
-            present = np.unique(y_index[train_idx])
-            if len(present) < 2:
+            if len(np.unique(labels[train_idx])) < 2:
                 continue
-            svm = self._svm().fit(features[train_idx], y_index[train_idx], sample_weight=None if weights is None else weights[train_idx])
-            held_out[np.ix_(test_idx, present)] = _scores(svm, features[test_idx])
+            svm = self._svm().fit(features[train_idx], labels[train_idx], sample_weight=None if weights is None else weights[train_idx])
+            held_out[test_idx] = self._class_scores(svm, features[test_idx])
         return held_out
+
+    def _class_scores(self, svm: LinearSVC, features) -> np.ndarray:
+        """Decision values per class (a class the SVM never saw scores -inf; `other`, its best cluster)."""
+        raw = _scores(svm, features)
+        owner = self.subclass_owner_[svm.classes_]
+        scores = np.full((raw.shape[0], len(self.classes_)), -np.inf)
+        scores[:, owner] = raw
+        split, counts = np.unique(owner, return_counts=True)
+        for c in split[counts > 1]:
+            scores[:, c] = raw[:, owner == c].max(axis=1)
+        return scores
 
     def features(self, X: pd.DataFrame):
         """The sparse feature matrix; equals `vectorizers_.transform(text_.transform(X))`.
@@ -159,14 +195,14 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         return sp.hstack(blocks, format="csr")
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
-        return _scores(self.svm_, self.features(X))
+        return self._class_scores(self.svm_, self.features(X))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.proba_of_features(self.features(X))
 
     def proba_of_features(self, features) -> np.ndarray:
         """`predict_proba` from the matrix `features` gives, for callers that also explain."""
-        return _softmax(_scores(self.svm_, features), self.temperature_)
+        return _softmax(self._class_scores(self.svm_, features), self.temperature_)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[self.decision_function(X).argmax(axis=1)]
@@ -178,17 +214,23 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
     def explain_features(self, features, roles, top: int = 5) -> list[list[tuple[str, float]]]:
         """`explain` from the matrix `features` gives."""
         features = features.tocsr()
-        coef = self.svm_.coef_ if len(self.classes_) > 2 else np.vstack([-self.svm_.coef_[0], self.svm_.coef_[0]])
+        svm = self.svm_
+        coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
         names = self.vectorizers_.get_feature_names_out()
-        index = {c: i for i, c in enumerate(self.classes_)}
+        # A split class explains with the weights of the cluster that scored the ad highest.
+        owner = self.subclass_owner_[svm.classes_]
+        rows_of = {c: np.flatnonzero(owner == i) for i, c in enumerate(self.classes_)}
+        raw = _scores(svm, features)
         out = []
         for i, role in enumerate(roles):
             start, end = features.indptr[i], features.indptr[i + 1]
-            if role not in index or start == end:
+            candidates = rows_of.get(role, ())
+            if len(candidates) == 0 or start == end:
                 out.append([])
                 continue
+            row = candidates[raw[i, candidates].argmax()]
             columns = features.indices[start:end]
-            contributions = features.data[start:end] * coef[index[role]][columns]
+            contributions = features.data[start:end] * coef[row][columns]
             order = np.argsort(-contributions)[:top]
             out.append([(_term(names[columns[j]]), round(float(contributions[j]), 3)) for j in order if contributions[j] > 0])
         return out

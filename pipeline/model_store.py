@@ -47,6 +47,8 @@ TRUSTED_TYPES = [
     "numpy.int64",
     "builtins.slice",
 ]
+# What `RoleClassifier.fit` sets; a model saved before one of them existed cannot predict.
+FITTED_ATTRIBUTES = ["text_", "vectorizers_", "classes_", "subclass_owner_", "temperature_", "svm_"]
 VERSIONED_PACKAGES = ["scikit-learn", "numpy", "scipy", "skops", "jieba", "rjieba", "pandas"]
 
 
@@ -82,6 +84,7 @@ def model_content_hash(classifier: RoleClassifier) -> str:
     h.update(np.ascontiguousarray(svm.coef_, dtype=np.float64).round(10).tobytes())
     h.update(np.ascontiguousarray(svm.intercept_, dtype=np.float64).round(10).tobytes())
     h.update(np.array([classifier.temperature_], dtype=np.float64).round(10).tobytes())
+    h.update(np.ascontiguousarray(classifier.subclass_owner_, dtype=np.int64).tobytes())
     return h.hexdigest()[:16]
 
 
@@ -174,4 +177,7 @@ def load_model(path: str | os.PathLike | None = None) -> Model:
         raise ModelError(f"{model_file}: contains types that are not trusted ({exc}); refusing to load it") from exc
     if not isinstance(classifier, RoleClassifier):
         raise ModelError(f"{model_file}: holds a {type(classifier).__name__}, not a RoleClassifier")
+    missing = [a for a in FITTED_ATTRIBUTES if not hasattr(classifier, a)]
+    if missing:
+        raise ModelError(f"{model_file}: made by an older tobroles (it lacks {missing}); retrain it with `tobroles train`")
     return Model(classifier, meta, folder)

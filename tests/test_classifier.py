@@ -1,8 +1,10 @@
+import hashlib
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+import skops.io as sio
 from typer.testing import CliRunner
 
 from pipeline.classify import RoleClassifier
@@ -123,10 +125,46 @@ def test_a_role_known_only_from_reposts_of_one_ad_still_trains(small_labelled, t
     assert 0 < result.model.classifier.temperature_ < 20
 
 
+def test_a_model_from_an_older_tobroles_is_refused_clearly(small_labelled, tmp_path):
+    classifier = train([small_labelled], tmp_path / "m", folds=0).model.classifier
+    del classifier.subclass_owner_  # what a model saved before `other` was clustered lacks
+    model_file, meta_file = tmp_path / "m" / "model.skops", tmp_path / "m" / "metadata.json"
+    sio.dump(classifier, model_file)
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta["file_sha256"] = hashlib.sha256(model_file.read_bytes()).hexdigest()
+    meta_file.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="older tobroles.*retrain"):
+        load_model(tmp_path / "m")
+
+
+def test_other_is_learned_as_clusters_and_answered_as_one_class(shipped_model, labels):
+    clf = shipped_model.classifier
+    other = list(clf.classes_).index("other")
+    clusters = np.flatnonzero(clf.subclass_owner_[clf.svm_.classes_] == other)
+    assert len(clusters) == shipped_model.metadata["other_clusters"] == 8
+    ads = labels[labels["role"] == "other"].head(200)[["title", "description"]]
+    scores = clf.decision_function(ads)
+    assert scores.shape == (len(ads), len(clf.classes_))
+    assert np.allclose(scores[:, other], clf.svm_.decision_function(clf.features(ads))[:, clusters].max(axis=1))
+    assert np.allclose(clf.predict_proba(ads).sum(axis=1), 1)
+    out = shipped_model.classify(ads, explain=True)
+    assert set(out["role"]) <= set(clf.classes_) and (out["role"] == "other").mean() > 0.9
+    assert (out.loc[out["role"] == "other", "explanation"].str.len() > 0).mean() > 0.9, "an `other` label is explained by its cluster's terms"
+
+
+def test_other_is_one_class_when_it_has_too_few_ads_to_cluster(small_labelled):
+    data = load_labelled([small_labelled])  # 25 `other` ads: fewer than two clusters' worth
+    clf = RoleClassifier(other_clusters=8).fit(data.X, data.y)
+    assert list(clf.svm_.classes_) == list(range(len(clf.classes_)))
+    assert set(clf.predict(data.X)) <= set(clf.classes_)
+
+
 def test_parameters_are_validated_in_fit():
     frame = pd.DataFrame({"title": ["a", "b", "c", "d"], "description": ["x", "y", "z", "w"]})
     with pytest.raises(ValueError, match="C must be positive"):
         RoleClassifier(C=0).fit(frame, ["sales", "sales", "other", "other"])
+    with pytest.raises(ValueError, match="other_clusters"):
+        RoleClassifier(other_clusters=0).fit(frame, ["sales", "sales", "other", "other"])
     with pytest.raises(ValueError, match="backend"):
         RoleClassifier(backend="thulac").fit(frame, ["sales", "sales", "other", "other"])
     with pytest.raises(ValueError, match="columns"):
