@@ -34,6 +34,11 @@ def _scores(svm: LinearSVC, features) -> np.ndarray:
     return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
 
 
+def _coef(svm: LinearSVC) -> np.ndarray:
+    """Weights as one row per class, also for two classes (where sklearn keeps one row)."""
+    return svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
+
+
 def _check_frame(X) -> pd.DataFrame:
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"expected a DataFrame with columns {TEXT_COLUMNS}, got {type(X).__name__}")
@@ -79,6 +84,9 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         one linear boundary cannot fence off such a mix from the 25 roles. Its ads are split into this
         many clusters (k-means over their features) that the SVM learns as classes of their own; a
         cluster's score counts for `other` (the best cluster's). 1 learns `other` as one class.
+    module_weight: a second SVM learns each ad's module (acquisition, conversion, service, other) and
+        this share of its score is added to every role of that module: it pools the evidence of a
+        module's roles, which the role SVM keeps apart. 0 turns it off.
     """
 
     def __init__(
@@ -89,6 +97,7 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         body_weight: float = 1.0,
         calibration_folds: int = 5,
         other_clusters: int = 8,
+        module_weight: float = 0.25,
         random_state: int = 0,
     ):
         self.backend = backend
@@ -97,6 +106,7 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         self.body_weight = body_weight
         self.calibration_folds = calibration_folds
         self.other_clusters = other_clusters
+        self.module_weight = module_weight
         self.random_state = random_state
 
     def _check_params(self, y: np.ndarray) -> None:
@@ -110,9 +120,14 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"calibration_folds must be at least 2, got {self.calibration_folds}")
         if not isinstance(self.other_clusters, (int, np.integer)) or self.other_clusters < 1:
             raise ValueError(f"other_clusters must be a whole number >= 1, got {self.other_clusters!r}")
+        if not self.module_weight >= 0:
+            raise ValueError(f"module_weight must be >= 0, got {self.module_weight}")
         roles = pd.unique(y)
         if len(roles) < 2:
             raise ValueError(f"need at least two roles to learn, got {list(roles)}")
+        unknown = sorted(set(map(str, roles)) - set(taxonomy().role_ids))
+        if unknown:
+            raise ValueError(f"labels must be role ids of the taxonomy; unknown: {unknown}")
 
     def _svm(self) -> LinearSVC:
         return LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
@@ -126,8 +141,10 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         self.vectorizers_ = build_vectorizers(self.title_weight, self.body_weight)
         features = self.vectorizers_.fit_transform(self.text_.transform(X))
         self.classes_, y_index = np.unique(y, return_inverse=True)
+        self.class_modules_ = np.array([taxonomy().module_of(c) or OTHER for c in self.classes_], dtype=object)
+        modules = self.class_modules_[y_index]
         labels, self.subclass_owner_ = self._subclasses(features, y_index)
-        held_out = self._held_out_scores(features, labels, y_index, repost_groups(X["description"]), weights)
+        held_out = self._held_out_scores(features, labels, modules, y_index, repost_groups(X["description"]), weights)
         # A role missing from a split's training part scores -inf for its held-out ads whatever the
         # temperature, so those ads cannot inform it.
         scored = np.isfinite(held_out[np.arange(len(y_index)), y_index])
@@ -135,8 +152,15 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("too few ads per role to calibrate: no held-out ad was scored for its own role")
         # Unweighted: confidence must be honest on the unsure ads too, not only on the clear ones.
         self.temperature_ = fit_temperature(held_out[scored], y_index[scored])
-        self.svm_ = self._svm().fit(features, labels, sample_weight=weights)
+        self.svm_, self.module_svm_ = self._fit_svms(features, labels, modules, weights)
         return self
+
+    def _fit_svms(self, features, labels: np.ndarray, modules: np.ndarray, weights) -> tuple[LinearSVC, LinearSVC | None]:
+        """The role SVM, and the module SVM (None when it is off or there is a single module)."""
+        svm = self._svm().fit(features, labels, sample_weight=weights)
+        if self.module_weight == 0 or len(np.unique(modules)) < 2:
+            return svm, None
+        return svm, self._svm().fit(features, modules, sample_weight=weights)
 
     def _subclasses(self, features, y_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Training labels with `other` split into clusters, and the class each label stands for."""
@@ -152,18 +176,19 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         labels[rows[clusters > 0]] = len(owner) + clusters[clusters > 0] - 1
         return labels, np.concatenate([owner, np.full(k - 1, other[0])])
 
-    def _held_out_scores(self, features, labels: np.ndarray, y_index: np.ndarray, groups: np.ndarray, weights) -> np.ndarray:
+    def _held_out_scores(self, features, labels: np.ndarray, modules: np.ndarray, y_index: np.ndarray, groups: np.ndarray, weights) -> np.ndarray:
         """Decision values of each ad from a model fitted without it (nor its reposts)."""
         held_out = np.full((len(y_index), len(self.classes_)), -np.inf)
         for train_idx, test_idx in grouped_folds(groups, y_index, self.calibration_folds, self.random_state):
             if len(np.unique(labels[train_idx])) < 2:
                 continue
-            svm = self._svm().fit(features[train_idx], labels[train_idx], sample_weight=None if weights is None else weights[train_idx])
-            held_out[test_idx] = self._class_scores(svm, features[test_idx])
+            svms = self._fit_svms(features[train_idx], labels[train_idx], modules[train_idx], None if weights is None else weights[train_idx])
+            held_out[test_idx] = self._class_scores(*svms, features[test_idx])
         return held_out
 
-    def _class_scores(self, svm: LinearSVC, features) -> np.ndarray:
-        """Decision values per class (a class the SVM never saw scores -inf; `other`, its best cluster)."""
+    def _class_scores(self, svm: LinearSVC, module_svm: LinearSVC | None, features) -> np.ndarray:
+        """Decision values per class: a class the SVM never saw scores -inf, `other` its best cluster,
+        and each role gains `module_weight` times its module's score."""
         raw = _scores(svm, features)
         owner = self.subclass_owner_[svm.classes_]
         scores = np.full((raw.shape[0], len(self.classes_)), -np.inf)
@@ -171,7 +196,16 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         split, counts = np.unique(owner, return_counts=True)
         for c in split[counts > 1]:
             scores[:, c] = raw[:, owner == c].max(axis=1)
+        if module_svm is not None:
+            columns = self._module_columns(module_svm)
+            known = columns >= 0
+            scores[:, known] += self.module_weight * _scores(module_svm, features)[:, columns[known]]
         return scores
+
+    def _module_columns(self, module_svm: LinearSVC) -> np.ndarray:
+        """For each class, the module SVM's column of its module (-1: a module that SVM never saw)."""
+        column = {m: i for i, m in enumerate(module_svm.classes_)}
+        return np.array([column.get(m, -1) for m in self.class_modules_])
 
     def features(self, X: pd.DataFrame):
         """The sparse feature matrix; equals `vectorizers_.transform(text_.transform(X))`.
@@ -195,14 +229,14 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         return sp.hstack(blocks, format="csr")
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
-        return self._class_scores(self.svm_, self.features(X))
+        return self._class_scores(self.svm_, self.module_svm_, self.features(X))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.proba_of_features(self.features(X))
 
     def proba_of_features(self, features) -> np.ndarray:
         """`predict_proba` from the matrix `features` gives, for callers that also explain."""
-        return _softmax(self._class_scores(self.svm_, features), self.temperature_)
+        return _softmax(self._class_scores(self.svm_, self.module_svm_, features), self.temperature_)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[self.decision_function(X).argmax(axis=1)]
@@ -214,12 +248,14 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
     def explain_features(self, features, roles, top: int = 5) -> list[list[tuple[str, float]]]:
         """`explain` from the matrix `features` gives."""
         features = features.tocsr()
-        svm = self.svm_
-        coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
+        svm, module_svm = self.svm_, self.module_svm_
+        coef = _coef(svm)
         names = self.vectorizers_.get_feature_names_out()
         # A split class explains with the weights of the cluster that scored the ad highest.
         owner = self.subclass_owner_[svm.classes_]
         rows_of = {c: np.flatnonzero(owner == i) for i, c in enumerate(self.classes_)}
+        module_row = dict(zip(self.classes_, self._module_columns(module_svm))) if module_svm is not None else {}
+        module_coef = _coef(module_svm) if module_svm is not None else None
         raw = _scores(svm, features)
         out = []
         for i, role in enumerate(roles):
@@ -231,6 +267,8 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
             row = candidates[raw[i, candidates].argmax()]
             columns = features.indices[start:end]
             contributions = features.data[start:end] * coef[row][columns]
+            if module_row.get(role, -1) >= 0:
+                contributions += self.module_weight * features.data[start:end] * module_coef[module_row[role]][columns]
             order = np.argsort(-contributions)[:top]
             out.append([(_term(names[columns[j]]), round(float(contributions[j]), 3)) for j in order if contributions[j] > 0])
         return out

@@ -48,7 +48,7 @@ TRUSTED_TYPES = [
     "builtins.slice",
 ]
 # What `RoleClassifier.fit` sets; a model saved before one of them existed cannot predict.
-FITTED_ATTRIBUTES = ["text_", "vectorizers_", "classes_", "subclass_owner_", "temperature_", "svm_"]
+FITTED_ATTRIBUTES = ["text_", "vectorizers_", "classes_", "class_modules_", "subclass_owner_", "temperature_", "svm_", "module_svm_"]
 VERSIONED_PACKAGES = ["scikit-learn", "numpy", "scipy", "skops", "jieba", "rjieba", "pandas"]
 
 
@@ -85,6 +85,10 @@ def model_content_hash(classifier: RoleClassifier) -> str:
     h.update(np.ascontiguousarray(svm.intercept_, dtype=np.float64).round(10).tobytes())
     h.update(np.array([classifier.temperature_], dtype=np.float64).round(10).tobytes())
     h.update(np.ascontiguousarray(classifier.subclass_owner_, dtype=np.int64).tobytes())
+    if classifier.module_svm_ is not None:
+        h.update(json.dumps([str(m) for m in classifier.module_svm_.classes_]).encode())
+        h.update(np.ascontiguousarray(classifier.module_svm_.coef_, dtype=np.float64).round(10).tobytes())
+        h.update(np.ascontiguousarray(classifier.module_svm_.intercept_, dtype=np.float64).round(10).tobytes())
     return h.hexdigest()[:16]
 
 

@@ -150,7 +150,8 @@ Classifies Chinese job ads into the 25 to-B operations roles of `data/taxonomy.j
 - taxonomy: `{taxonomy_hash}`; training data: `{training_data_hash}` ({training_samples} labelled ads)
 - model: linear SVM over title words, title characters and the duties/requirements words of the ad
   (jieba tokens, backend `{tokenizer_backend}`); `other` is learned as {other_clusters} clusters of its ads
-  (k-means), each a class of the SVM whose best score counts for `other`; probabilities are the SVM scores through a softmax
+  (k-means), each a class of the SVM whose best score counts for `other`; a second SVM scores the ad's
+  module, and {module_weight} of that score is added to each role of the module; probabilities are the SVM scores through a softmax
   whose temperature (`{temperature}`) was fitted on cross-validated scores
 - cross-validation ({cv_folds}-fold, stratified, reposts of an ad kept in one fold): accuracy {cv_accuracy}, macro-F1 {cv_macro_f1},
   module accuracy {cv_module_accuracy}
@@ -191,6 +192,7 @@ def train(
         "tokenizer_backend": classifier.backend,
         "temperature": round(fitted.temperature_, 4),
         "other_clusters": int(np.sum(fitted.classes_[fitted.subclass_owner_] == OTHER)),
+        "module_weight": fitted.module_weight if fitted.module_svm_ is not None else 0,
         "cv_folds": cv_metrics["folds"] if cv_metrics else 0,
         "cv_accuracy": cv_metrics["accuracy"] if cv_metrics else None,
         "cv_macro_f1": cv_metrics["macro_f1"] if cv_metrics else None,

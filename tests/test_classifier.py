@@ -145,7 +145,10 @@ def test_other_is_learned_as_clusters_and_answered_as_one_class(shipped_model, l
     ads = labels[labels["role"] == "other"].head(200)[["title", "description"]]
     scores = clf.decision_function(ads)
     assert scores.shape == (len(ads), len(clf.classes_))
-    assert np.allclose(scores[:, other], clf.svm_.decision_function(clf.features(ads))[:, clusters].max(axis=1))
+    features = clf.features(ads)
+    module_score = clf.module_svm_.decision_function(features)[:, list(clf.module_svm_.classes_).index("other")]
+    best_cluster = clf.svm_.decision_function(features)[:, clusters].max(axis=1)
+    assert np.allclose(scores[:, other], best_cluster + clf.module_weight * module_score)
     assert np.allclose(clf.predict_proba(ads).sum(axis=1), 1)
     out = shipped_model.classify(ads, explain=True)
     assert set(out["role"]) <= set(clf.classes_) and (out["role"] == "other").mean() > 0.9
@@ -159,12 +162,45 @@ def test_other_is_one_class_when_it_has_too_few_ads_to_cluster(small_labelled):
     assert set(clf.predict(data.X)) <= set(clf.classes_)
 
 
+def test_the_module_svm_adds_to_every_role_of_its_module(shipped_model, labels):
+    clf = shipped_model.classifier
+    assert clf.module_weight == shipped_model.metadata["module_weight"] > 0
+    assert list(clf.module_svm_.classes_) == ["acquisition", "conversion", "other", "service"]
+    ads = labels[labels["role"] != "other"].head(200)[["title", "description"]]
+    features = clf.features(ads)
+    roles_only = clf._class_scores(clf.svm_, None, features)
+    module_scores = clf.module_svm_.decision_function(features)
+    for i, role in enumerate(clf.classes_):
+        column = list(clf.module_svm_.classes_).index(clf.class_modules_[i])
+        assert np.allclose(clf.decision_function(ads)[:, i] - roles_only[:, i], clf.module_weight * module_scores[:, column]), role
+    # Explanations stay exact: each term's weight includes the module SVM's share.
+    ad = ads.head(1)
+    role = clf.predict(ad)[0]
+    row = clf.features(ad).toarray()[0]
+    i = list(clf.svm_.classes_).index(list(clf.classes_).index(role))
+    module = list(clf.module_svm_.classes_).index(clf.class_modules_[list(clf.classes_).index(role)])
+    expected = row * (clf.svm_.coef_[i] + clf.module_weight * clf.module_svm_.coef_[module])
+    top = np.sort(expected)[::-1][:3].round(3)
+    assert [w for _, w in clf.explain(ad, [role], top=3)[0]] == list(top)
+
+
+def test_without_the_module_svm(small_labelled):
+    data = load_labelled([small_labelled])
+    clf = RoleClassifier(module_weight=0).fit(data.X, data.y)
+    assert clf.module_svm_ is None
+    assert np.allclose(clf.decision_function(data.X), clf._class_scores(clf.svm_, None, clf.features(data.X)))
+
+
 def test_parameters_are_validated_in_fit():
     frame = pd.DataFrame({"title": ["a", "b", "c", "d"], "description": ["x", "y", "z", "w"]})
     with pytest.raises(ValueError, match="C must be positive"):
         RoleClassifier(C=0).fit(frame, ["sales", "sales", "other", "other"])
     with pytest.raises(ValueError, match="other_clusters"):
         RoleClassifier(other_clusters=0).fit(frame, ["sales", "sales", "other", "other"])
+    with pytest.raises(ValueError, match="module_weight"):
+        RoleClassifier(module_weight=-1).fit(frame, ["sales", "sales", "other", "other"])
+    with pytest.raises(ValueError, match="unknown.*cashier"):
+        RoleClassifier().fit(frame, ["sales", "sales", "cashier", "other"])
     with pytest.raises(ValueError, match="backend"):
         RoleClassifier(backend="thulac").fit(frame, ["sales", "sales", "other", "other"])
     with pytest.raises(ValueError, match="columns"):
