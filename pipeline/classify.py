@@ -28,15 +28,11 @@ STATUSES = ("ok", "review", "no_text")
 MIN_CLUSTER_ADS = 20
 
 
-def _scores(svm: LinearSVC, features) -> np.ndarray:
-    """Decision values as an (n, classes) array, also for two classes (where sklearn gives one column)."""
-    scores = svm.decision_function(features)
-    return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
-
-
-def _coef(svm: LinearSVC) -> np.ndarray:
-    """Weights as one row per class, also for two classes (where sklearn keeps one row)."""
-    return svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
+def _weights(svm: LinearSVC) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and intercepts with one row per class, also for two classes (where sklearn keeps one)."""
+    if len(svm.classes_) > 2:
+        return svm.coef_, svm.intercept_
+    return np.vstack([-svm.coef_[0], svm.coef_[0]]), np.array([-svm.intercept_[0], svm.intercept_[0]])
 
 
 def _check_frame(X) -> pd.DataFrame:
@@ -186,26 +182,32 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
             held_out[test_idx] = self._class_scores(*svms, features[test_idx])
         return held_out
 
-    def _class_scores(self, svm: LinearSVC, module_svm: LinearSVC | None, features) -> np.ndarray:
-        """Decision values per class: a class the SVM never saw scores -inf, `other` its best cluster,
-        and each role gains `module_weight` times its module's score."""
-        raw = _scores(svm, features)
+    def _linear(self, svm: LinearSVC, module_svm: LinearSVC | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Both SVMs as one linear layer: per label of the role SVM (a role, or a cluster of `other`)
+        its weights and intercept plus `module_weight` times those of its module, and its class.
+
+        Scoring and explaining read these same weights, so explanations are exact."""
+        coef, intercept = _weights(svm)
         owner = self.subclass_owner_[svm.classes_]
+        if module_svm is not None:
+            # Both SVMs learn from the same ads, so every label's module is among the module SVM's classes.
+            module_row = {m: i for i, m in enumerate(module_svm.classes_)}
+            rows = np.array([module_row[m] for m in self.class_modules_[owner]])
+            module_coef, module_intercept = _weights(module_svm)
+            coef = coef + self.module_weight * module_coef[rows]
+            intercept = intercept + self.module_weight * module_intercept[rows]
+        return coef, intercept, owner
+
+    def _class_scores(self, svm: LinearSVC, module_svm: LinearSVC | None, features) -> np.ndarray:
+        """Decision values per class: a class the SVMs never saw scores -inf, `other` its best cluster."""
+        coef, intercept, owner = self._linear(svm, module_svm)
+        raw = features @ coef.T + intercept
         scores = np.full((raw.shape[0], len(self.classes_)), -np.inf)
         scores[:, owner] = raw
         split, counts = np.unique(owner, return_counts=True)
         for c in split[counts > 1]:
             scores[:, c] = raw[:, owner == c].max(axis=1)
-        if module_svm is not None:
-            columns = self._module_columns(module_svm)
-            known = columns >= 0
-            scores[:, known] += self.module_weight * _scores(module_svm, features)[:, columns[known]]
         return scores
-
-    def _module_columns(self, module_svm: LinearSVC) -> np.ndarray:
-        """For each class, the module SVM's column of its module (-1: a module that SVM never saw)."""
-        column = {m: i for i, m in enumerate(module_svm.classes_)}
-        return np.array([column.get(m, -1) for m in self.class_modules_])
 
     def features(self, X: pd.DataFrame):
         """The sparse feature matrix; equals `vectorizers_.transform(text_.transform(X))`.
@@ -248,15 +250,11 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
     def explain_features(self, features, roles, top: int = 5) -> list[list[tuple[str, float]]]:
         """`explain` from the matrix `features` gives."""
         features = features.tocsr()
-        svm, module_svm = self.svm_, self.module_svm_
-        coef = _coef(svm)
+        coef, intercept, owner = self._linear(self.svm_, self.module_svm_)
         names = self.vectorizers_.get_feature_names_out()
         # A split class explains with the weights of the cluster that scored the ad highest.
-        owner = self.subclass_owner_[svm.classes_]
         rows_of = {c: np.flatnonzero(owner == i) for i, c in enumerate(self.classes_)}
-        module_row = dict(zip(self.classes_, self._module_columns(module_svm))) if module_svm is not None else {}
-        module_coef = _coef(module_svm) if module_svm is not None else None
-        raw = _scores(svm, features)
+        raw = features @ coef.T + intercept
         out = []
         for i, role in enumerate(roles):
             start, end = features.indptr[i], features.indptr[i + 1]
@@ -267,8 +265,6 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
             row = candidates[raw[i, candidates].argmax()]
             columns = features.indices[start:end]
             contributions = features.data[start:end] * coef[row][columns]
-            if module_row.get(role, -1) >= 0:
-                contributions += self.module_weight * features.data[start:end] * module_coef[module_row[role]][columns]
             order = np.argsort(-contributions)[:top]
             out.append([(_term(names[columns[j]]), round(float(contributions[j]), 3)) for j in order if contributions[j] > 0])
         return out
