@@ -28,7 +28,7 @@ from .classify import classify_frame, with_roles
 from .ingest import COLUMNS, EXTRA_COLUMNS, FileSummary, postings_from_frame, read_postings
 from .model_store import DEFAULT_MODEL, Model, load_model
 from .outputs import TableWriter
-from .sources import SourceError, iter_files
+from .ingest.sources import SourceError, iter_files
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def classify_files(
     *,
     model: Model | str | os.PathLike | None = None,
     options: ClassifyOptions = ClassifyOptions(),
-    text_columns: dict[str, str] | None = None,
+    columns: dict[str, str] | None = None,
     jobs: int = 1,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: bool = False,
@@ -135,7 +135,7 @@ def classify_files(
         bar = stack.enter_context(Progress(transient=True, disable=not progress))
         task = bar.add_task("classify", total=None)
         writer = stack.enter_context(TableWriter(output))
-        batches = read_postings(files, stack, result.files, chunk_rows=chunk_rows, text_columns=text_columns, keep_going=False)
+        batches = read_postings(files, stack, result.files, chunk_rows=chunk_rows, columns=columns, keep_going=False)
 
         def emit(chunk: pd.DataFrame) -> None:
             writer.write(chunk)
@@ -190,11 +190,11 @@ def _model_for_worker(model_path: str) -> Model:
     return load_model(model_path)
 
 
-def _classify_partition(partition: pd.DataFrame, model_path: str, options: ClassifyOptions, text_columns) -> pd.DataFrame:
+def _classify_partition(partition: pd.DataFrame, model_path: str, options: ClassifyOptions, columns) -> pd.DataFrame:
     if partition.empty:  # dask's meta: the same columns as a real partition, options included
         postings = pd.DataFrame({c: pd.Series(dtype="string") for c in ("title", "description")})
     else:
-        postings = postings_from_frame(partition, name="partition", text_columns=text_columns)
+        postings = postings_from_frame(partition, name="partition", columns=columns)
     roles = chunk_roles(_model_for_worker(model_path), postings, options)
     return with_roles(partition, roles).set_axis(partition.index)
 
@@ -226,7 +226,7 @@ def classify_dask(
     *,
     model_path: str | os.PathLike | None = None,
     options: ClassifyOptions = ClassifyOptions(),
-    text_columns: dict[str, str] | None = None,
+    columns: dict[str, str] | None = None,
     scheduler: str | None = None,
     workers: int = 2,
 ) -> ClassifyResult:
@@ -248,8 +248,8 @@ def classify_dask(
             cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None))
             client = stack.enter_context(Client(cluster))
         frame = _read_dask([str(i) for i in inputs])
-        meta = _classify_partition(frame._meta, model_path, options, text_columns)
-        classified = frame.map_partitions(_classify_partition, model_path, options, text_columns, meta=meta)
+        meta = _classify_partition(frame._meta, model_path, options, columns)
+        classified = frame.map_partitions(_classify_partition, model_path, options, columns, meta=meta)
         output.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
         try:

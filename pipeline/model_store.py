@@ -112,14 +112,14 @@ class Model:
     def id(self) -> str:
         return self.metadata["model_id"]
 
-    def classify(self, frame: pd.DataFrame, text_columns: dict[str, str] | None = None, **options) -> pd.DataFrame:
+    def classify(self, frame: pd.DataFrame, columns: dict[str, str] | None = None, **options) -> pd.DataFrame:
         """`frame` with the role columns appended, one output row per input row, in order.
 
         `frame` may be in any layout that `ingest` knows (a board export, our canonical schema, or
-        columns named like title/description; `text_columns` names them otherwise). Options are
+        columns named like title/description; `columns` (field → column) names them otherwise). Options are
         those of `classify.classify_frame`: top_k, min_confidence, min_margin, explain.
         """
-        postings = postings_from_frame(frame, text_columns=text_columns)
+        postings = postings_from_frame(frame, columns=columns)
         roles = classify_frame(self.classifier, postings, model_id=self.id, **options)
         return with_roles(frame, roles).set_axis(frame.index)
 

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .outputs import atomic_path
-from .readers import read_chunks
-from .sources import SourceError, iter_files
+from .ingest.formats import read_chunks
+from .ingest.sources import SourceError, iter_files
 from .taxonomy import OTHER, taxonomy
 
 REPORT_SUFFIXES = {".html", ".md", ".xlsx", ".json"}

@@ -66,13 +66,13 @@ class LabelledData:
         return h.hexdigest()[:16]
 
 
-def load_labelled(sources: list[str | os.PathLike] | None = None) -> LabelledData:
+def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[str, str] | None = None) -> LabelledData:
     """Read labelled postings; rows with problems are left out and listed in `problems`."""
     sources = list(sources) if sources else [BUNDLED_LABELS]
     t = taxonomy()
     frames, problems, files = [], [], []
     with ExitStack() as stack:
-        for batch in read_postings(sources, stack, files, keep_going=False):
+        for batch in read_postings(sources, stack, files, columns=columns, keep_going=False):
             if batch.postings is None:
                 continue
             if "role" not in batch.original.columns:
@@ -176,10 +176,11 @@ def train(
     *,
     folds: int = 5,
     classifier: RoleClassifier | None = None,
+    columns: dict[str, str] | None = None,
 ) -> TrainResult:
     """Cross-validate, then fit on all the labelled data and save the model folder."""
     started = time.perf_counter()
-    data = load_labelled(sources)
+    data = load_labelled(sources, columns)
     warnings = check_trainable(data)
     classifier = classifier or RoleClassifier()
     cv_metrics = cross_validate(data, classifier, folds)[0] if folds > 1 else None
@@ -203,10 +204,10 @@ def train(
     return TrainResult(model, data, warnings, cv_metrics, time.perf_counter() - started)
 
 
-def evaluate(sources: list[str | os.PathLike], model: Model | str | os.PathLike | None = None) -> dict:
+def evaluate(sources: list[str | os.PathLike], model: Model | str | os.PathLike | None = None, columns: dict[str, str] | None = None) -> dict:
     """Metrics of `model` on labelled postings it did not see."""
     model = model if isinstance(model, Model) else load_model(model)
-    data = load_labelled(sources)
+    data = load_labelled(sources, columns)
     predicted = model.classifier.predict(data.X)
     metrics = classification_metrics(data.y, predicted)
     metrics["model_id"] = model.id

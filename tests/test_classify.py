@@ -8,7 +8,7 @@ from pipeline import batch
 from pipeline.batch import ClassifyOptions, classify_dask, classify_files
 from pipeline.classify import OUTPUT_COLUMNS, STATUSES
 from pipeline.cli import app
-from pipeline.sources import SourceError
+from pipeline.ingest.sources import SourceError
 
 
 def read_any(path):
@@ -112,7 +112,7 @@ def test_a_1_mb_description_and_gbk_input(tmp_path):
     long = "负责门店销售，完成业绩目标。" * 75_000
     source.write_bytes(f"职位名称,职位详情\n销售代表,{long}\n客服,回答客户问题\n".encode("gb18030"))
     out = tmp_path / "out.csv"
-    result = classify_files([source], out, text_columns={"title": "职位名称", "description": "职位详情"})
+    result = classify_files([source], out, columns={"title": "职位名称", "description": "职位详情"})
     frame = pd.read_csv(out)
     assert result.rows_out == 2 and frame["role"].tolist()[0] == "sales"
     assert len(frame["职位详情"].iloc[0]) == len(long)

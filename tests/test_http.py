@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from pipeline import sources
+from pipeline.ingest import sources
 from pipeline.ingest import ingest
-from pipeline.sources import SourceError
+from pipeline.ingest.sources import SourceError
 
 CSV = "职位,职位描述\n客服专员,回答客户问题\n".encode()
 

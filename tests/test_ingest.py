@@ -5,8 +5,9 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.ingest import COLUMNS, ingest, parse_city, parse_salary_text, rejects_path
-from pipeline.sources import SourceError
+from pipeline.ingest import COLUMNS, ingest, rejects_path
+from pipeline.ingest.layouts import parse_city, parse_salary_text
+from pipeline.ingest.sources import SourceError
 
 
 def test_every_fixture_layout_maps_to_the_canonical_schema(fixtures):
@@ -87,7 +88,7 @@ def test_output_rejects_and_summary(tmp_path):
     rejects = pd.read_parquet(rejects_path(out))
     assert kept["title"].tolist() == ["客服专员", "运营"]
     assert rejects[["raw_row", "reason"]].to_dict("records") == [{"raw_row": 2, "reason": "no title and no description"}]
-    assert result.files[0].layout == "by-names" and "title←职位" in result.files[0].note
+    assert result.files[0].layout == "inferred" and "title←职位" in result.files[0].note
 
 
 def test_gbk_csv_with_semicolons_is_detected(tmp_path):
@@ -111,8 +112,7 @@ def test_utf8_bom_tsv_json_and_jsonl(tmp_path):
     [
         ("empty.csv", b"", "empty file"),
         ("garbage.csv", bytes(range(256)) * 40, "binary data"),
-        ("broken.csv", 'title,description\n"客服,回答问题\n销售,卖货\n'.encode(), "malformed CSV"),
-        ("notitle.csv", "公司,地址\n甲,北京\n".encode(), "no title or description column"),
+        ("notitle.csv", "公司,地址\n甲,北京\n".encode(), "found no column that holds job titles or descriptions"),
         ("bad.parquet", b"PAR1 not really", "not a readable Parquet file"),
         ("bad.xlsx", b"PK\x03\x04 nope", "not a readable Excel workbook"),
     ],
@@ -132,6 +132,19 @@ def test_bad_input_is_reported_with_file_and_problem(tmp_path, name, content, pr
     with pytest.raises(SourceError, match="nothing could be read"):
         ingest([bad], tmp_path / "nothing.csv")
     assert not (tmp_path / "nothing.csv").exists()
+
+
+def test_malformed_csv_records_are_rejected_and_the_rest_is_read(tmp_path):
+    bad = tmp_path / "broken.csv"
+    bad.write_text('title,description\n客服,回答问题\n销售,卖货,多余\n运营,做活动\n"文案,写稿\n仓管,管仓库\n', encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result, _ = ingest([bad], out)
+    assert pd.read_csv(out)["title"].tolist() == ["客服", "运营"]
+    rejects = pd.read_csv(rejects_path(out))
+    assert rejects["raw_row"].tolist() == [2, 4]
+    assert "3 fields where the header has 2" in rejects["reason"].iloc[0] and "line 3" in rejects["reason"].iloc[0]
+    assert "malformed CSV from line" in rejects["reason"].iloc[1]
+    assert result.rows_read == result.kept + result.rejected
 
 
 def test_a_50_mb_description_is_read(tmp_path):

@@ -9,24 +9,14 @@ from rich.table import Table
 from ..batch import DEFAULT_CHUNK_ROWS, ClassifyOptions, ClassifyResult, classify_dask, classify_files
 from ..model_store import ModelError
 from ..outputs import OutputError
-from ..sources import SourceError
+from ..ingest.sources import SourceError
 from . import app
-from .common import console, user_errors
+from .common import COLUMNS_HELP, console, parse_columns, user_errors
 
 
 class Engine(str, Enum):
     local = "local"
     dask = "dask"
-
-
-def parse_text_columns(value: str | None) -> dict[str, str] | None:
-    """'职位名称,职位详情' → {"title": "职位名称", "description": "职位详情"}."""
-    if not value:
-        return None
-    names = [v.strip() for v in value.split(",")]
-    if len(names) != 2 or not all(names):
-        raise typer.BadParameter("give two column names: TITLE,DESCRIPTION")
-    return {"title": names[0], "description": names[1]}
 
 
 def print_classify_summary(result: ClassifyResult) -> None:
@@ -42,7 +32,7 @@ def classify_cli(
     inputs: list[str] = typer.Argument(..., help="Posting files, folders, .zip archives or http(s) URLs."),
     output: str = typer.Option(..., "--output", "-o", help="Output: .csv, .parquet, .jsonl or .xlsx ('-' = CSV on stdout); a folder with --engine dask."),
     model: Path = typer.Option(None, "--model", "-m", help="Model folder; default: the shipped model."),
-    text_columns: str = typer.Option(None, help="TITLE,DESCRIPTION column names of an unknown layout."),
+    columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
     engine: Engine = typer.Option(Engine.local, help="local: this machine; dask: map_partitions on a Dask cluster."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (local) or LocalCluster workers (dask)."),
     chunk_size: int = typer.Option(DEFAULT_CHUNK_ROWS, help="Rows per chunk (local engine): memory is bounded by a few chunks; dask partitions follow the input files."),
@@ -55,9 +45,9 @@ def classify_cli(
     """Add role, module, confidence and status columns to every row of posting files."""
     with user_errors(SourceError, ModelError, OutputError, ValueError):
         options = ClassifyOptions(top_k=top_k, min_confidence=min_confidence, min_margin=min_margin, explain=explain)
-        columns = parse_text_columns(text_columns)
+        fields = parse_columns(columns)
         if engine is Engine.dask:
-            result = classify_dask(inputs, output, model_path=model, options=options, text_columns=columns, scheduler=scheduler, workers=jobs)
+            result = classify_dask(inputs, output, model_path=model, options=options, columns=fields, scheduler=scheduler, workers=jobs)
         else:
-            result = classify_files(inputs, output, model=model, options=options, text_columns=columns, jobs=jobs, chunk_rows=chunk_size, progress=output != "-")
+            result = classify_files(inputs, output, model=model, options=options, columns=fields, jobs=jobs, chunk_rows=chunk_size, progress=output != "-")
     print_classify_summary(result)

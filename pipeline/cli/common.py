@@ -20,3 +20,19 @@ def user_errors(*kinds: type[Exception]) -> Iterator[None]:
     except kinds as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
+
+
+COLUMNS_HELP = "Which column holds which field, beating inference: title=岗位名称,description=岗位需求 (fields: title, description, requirements, company, city, salary, ...)."
+
+
+def parse_columns(value: str | None) -> dict[str, str] | None:
+    """'title=岗位名称,description=岗位需求' → {"title": "岗位名称", "description": "岗位需求"}."""
+    if not value:
+        return None
+    pairs = {}
+    for item in value.split(","):
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise typer.BadParameter(f"{item!r}: give FIELD=COLUMN pairs separated by commas, e.g. title=岗位名称,description=岗位需求")
+        pairs[name.strip()] = column.strip()
+    return pairs

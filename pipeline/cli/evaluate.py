@@ -6,11 +6,11 @@ from pathlib import Path
 import typer
 
 from ..model_store import ModelError
-from ..sources import SourceError
+from ..ingest.sources import SourceError
 from ..taxonomy import TaxonomyError
 from ..train import TrainingDataError, evaluate
 from . import app
-from .common import console, user_errors
+from .common import COLUMNS_HELP, console, parse_columns, user_errors
 from .train import print_metrics
 
 
@@ -19,10 +19,11 @@ def evaluate_cli(
     labelled: list[str] = typer.Argument(..., help="Labelled postings the model did not see (a `role` column)."),
     model: Path = typer.Option(None, "--model", "-m", help="Model folder; default: the shipped model."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
+    columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
 ) -> None:
     """Measure a model on labelled postings: accuracy, macro-F1, module accuracy, per role."""
     with user_errors(TrainingDataError, SourceError, TaxonomyError, ModelError):
-        metrics = evaluate(labelled, model)
+        metrics = evaluate(labelled, model, parse_columns(columns))
     for problem in metrics["problems"]:
         console.print(f"[yellow]left out:[/yellow] {problem}", highlight=False)
     if as_json:

@@ -7,7 +7,7 @@ import typer
 
 from ..model_store import DEFAULT_MODEL, METADATA_FILE
 from ..report import ReportError, build_report, load_classified, write_report
-from ..sources import SourceError
+from ..ingest.sources import SourceError
 from . import app
 from .common import console, stdout, user_errors
 

@@ -8,7 +8,7 @@ from ..model_store import ModelError
 from ..outputs import OutputError
 from ..report import ReportError
 from ..run import run
-from ..sources import SourceError
+from ..ingest.sources import SourceError
 from . import app
 from .classify import print_classify_summary
 from .common import console, user_errors

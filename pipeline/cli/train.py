@@ -9,11 +9,11 @@ from rich.table import Table
 from ..classify import RoleClassifier
 from ..model_store import DEFAULT_MODEL, ModelError
 from ..outputs import OutputError
-from ..sources import SourceError
+from ..ingest.sources import SourceError
 from ..taxonomy import TaxonomyError, taxonomy
 from ..train import TrainingDataError, train
 from . import app
-from .common import console, user_errors
+from .common import COLUMNS_HELP, console, parse_columns, user_errors
 
 
 def print_metrics(metrics: dict, title: str) -> None:
@@ -39,11 +39,12 @@ def train_cli(
     backend: str = typer.Option("rjieba", help="Tokenizer backend: rjieba (fast) or jieba (reference)."),
     c: float = typer.Option(1.0, "--C", help="Inverse regularisation strength of the SVM."),
     as_json: bool = typer.Option(False, "--json", help="Print the cross-validation metrics as JSON on stdout."),
+    columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
 ) -> None:
     """Train a classifier on labelled postings, cross-validate it, and save the model folder."""
     with user_errors(TrainingDataError, SourceError, TaxonomyError, ModelError, OutputError, ValueError):
         with console.status("training (cross-validation, then the final fit)..."):
-            result = train(labelled or None, output, folds=folds, classifier=RoleClassifier(backend=backend, C=c))
+            result = train(labelled or None, output, folds=folds, classifier=RoleClassifier(backend=backend, C=c), columns=parse_columns(columns))
     for problem in result.data.problems:
         console.print(f"[yellow]left out:[/yellow] {problem}", highlight=False)
     for warning in result.warnings:

@@ -24,7 +24,10 @@ import httpx
 
 log = logging.getLogger(__name__)
 
-DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson", ".parquet"}
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson", ".parquet"}
+# One posting per file: a saved detail page (74cms boards save them as .php).
+PAGE_SUFFIXES = {".html", ".htm", ".php"}
+DATA_SUFFIXES = TABLE_SUFFIXES | PAGE_SUFFIXES
 MAX_DOWNLOAD_BYTES = 2 * 1024**3
 MAX_ZIP_EXPANDED_BYTES = 2 * 1024**3
 MAX_ZIP_RATIO = 200  # real exports compress 2-10x; a bomb compresses 1000x
@@ -93,7 +96,7 @@ def _download_once(url: str, target: Path, max_bytes: int) -> None:
             if response.status_code >= 400:
                 raise SourceError(f"{url}: HTTP {response.status_code} {response.reason_phrase}")
             content_type = response.headers.get("content-type", "").lower()
-            if "text/html" in content_type and Path(target).suffix.lower() not in {".html", ".htm"}:
+            if "text/html" in content_type and Path(target).suffix.lower() not in PAGE_SUFFIXES:
                 raise SourceError(f"{url}: the server sent an HTML page, not a data file")
             declared = response.headers.get("content-length")
             if declared is not None and int(declared) > max_bytes:
@@ -109,7 +112,7 @@ def _download_once(url: str, target: Path, max_bytes: int) -> None:
                 raise _ServerError(f"cut off: got {received:,} of {int(declared):,} bytes")
     with open(target, "rb") as f:
         head = f.read(512).lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")):
+    if head.startswith((b"<!doctype html", b"<html")) and target.suffix.lower() not in PAGE_SUFFIXES:
         raise SourceError(f"{url}: the server sent an HTML page, not a data file")
 
 

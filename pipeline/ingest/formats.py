@@ -1,0 +1,503 @@
+"""Bytes → tables. A file is read by what it holds, not only by its name.
+
+- CSV/TSV: encoding (UTF-8, BOM, GB18030, UTF-16, anything charset-normalizer names) and delimiter
+  are detected; a first row that looks like data means there is no header; rows with more fields than
+  the header, and repeated header lines, become rejects with their row number while the rest is read.
+- Excel: every sheet that has data, with its header on whichever of the first rows it stands.
+- JSON: an array, JSON lines, objects or arrays concatenated or never closed, lines ending in commas,
+  an envelope with the records somewhere inside; nested objects become dotted keys. What cannot be
+  decoded becomes a reject with its character offset.
+- HTML detail pages and plain-text files: one posting each (see `pages`).
+- Parquet.
+
+Every value is read as text: ids such as 职位自编号 must not turn into floats; the layouts decide what
+is numeric. Each chunk's index holds its rows' 1-based row numbers in the file (header excluded), so
+that a posting can always be traced back to its row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from . import pages
+from .columns import field_for_name, header_row
+from .sources import PAGE_SUFFIXES, RawFile, SourceError
+
+SNIFF_BYTES = 1 << 20
+DELIMITERS = [",", "\t", ";", "|"]
+DEFAULT_CHUNK_ROWS = 50_000
+HEAD_ROWS = 30
+
+
+@dataclass
+class Reject:
+    row: int | None
+    reason: str
+    text: str = ""
+    file: str | None = None  # a page of a folder of pages; None: the table's own file
+
+
+@dataclass
+class Table:
+    """One table of a file (a CSV, one Excel sheet, one JSON document, a page): chunks of rows, and
+    the rows that could not be read, filled in while the chunks are consumed."""
+
+    format: str
+    chunks: Iterator[pd.DataFrame]
+    encoding: str | None = None
+    header: bool = True
+    sheet: str | None = None
+    rejects: list[Reject] = field(default_factory=list)
+
+    def describe(self) -> str:
+        parts = [self.format]
+        if self.encoding:
+            parts.append(self.encoding)
+        if self.sheet:
+            parts.append(f"sheet {self.sheet!r}")
+        if not self.header:
+            parts.append("no header row")
+        return ", ".join(parts)
+
+
+# ----------------------------------------------------------------------------- text files
+
+
+def detect_encoding(sample: bytes) -> str:
+    """utf-8-sig, utf-8, utf-16 or gb18030 from the first bytes of a file; charset-normalizer otherwise."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample:
+        raise ValueError("binary data (NUL bytes), not a text file")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+            return encoding
+        except UnicodeDecodeError:
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        raise ValueError("cannot tell the text encoding (binary data?)")
+    return best.encoding
+
+
+def _decode_sample(raw: RawFile) -> tuple[bytes, str, str]:
+    with raw.open() as f:
+        sample = f.read(SNIFF_BYTES)
+    if not sample.strip():
+        raise SourceError(f"{raw.name}: empty file")
+    try:
+        encoding = detect_encoding(sample)
+    except ValueError as exc:
+        raise SourceError(f"{raw.name}: {exc}") from exc
+    return sample, encoding, codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample)
+
+
+def _records(text: str, delimiter: str, limit: int) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = []
+    try:
+        for row in reader:
+            if row:
+                rows.append(row)
+            if len(rows) >= limit:
+                break
+    except csv.Error:
+        pass
+    return rows
+
+
+def detect_delimiter(text_sample: str) -> str:
+    """The delimiter that splits the first records into the most fields, most consistently."""
+    complete = text_sample[: text_sample.rfind("\n") + 1] or text_sample
+
+    def score(d: str) -> tuple[float, int]:
+        rows = _records(complete, d, 20)
+        if not rows:
+            return (0, 0)
+        widths = [len(r) for r in rows]
+        common = max(set(widths), key=widths.count)
+        return (widths.count(common) / len(widths) if common > 1 else 0, common)
+
+    best = max(DELIMITERS, key=score)
+    return best if score(best)[1] > 1 else ","
+
+
+def _looks_like_table(text_sample: str) -> bool:
+    """A .txt file is a table when its first lines split into the same number (>1) of fields."""
+    lines = [line for line in text_sample.splitlines()[:10] if line.strip()]
+    if len(lines) < 2:
+        return False
+    d = detect_delimiter(text_sample)
+    widths = {len(r) for r in _records("\n".join(lines) + "\n", d, 10)}
+    return len(widths) == 1 and widths.pop() > 1
+
+
+def _csv_table(raw: RawFile, chunk_rows: int) -> Table:
+    sample, encoding, text_sample = _decode_sample(raw)
+    delimiter = "\t" if raw.suffix == ".tsv" else detect_delimiter(text_sample)
+    head = _records(text_sample[: text_sample.rfind("\n") + 1] or text_sample, delimiter, HEAD_ROWS)
+    at = header_row(head) if head else 0
+    # Only a header on the first line is trusted in CSV; preambles are an Excel habit.
+    has_header = at == 0
+    width = max((len(r) for r in head), default=1)
+    names = None if has_header else [f"column_{i + 1}" for i in range(width)]
+    table = Table("csv", iter(()), encoding=encoding, header=has_header)
+    table.chunks = _csv_chunks(raw, table, encoding, delimiter, names, chunk_rows)
+    return table
+
+
+def _csv_chunks(raw, table, encoding, delimiter, names, chunk_rows) -> Iterator[pd.DataFrame]:
+    """pandas' C parser for speed; at the first malformed record, Python's csv module takes over from
+    that record on, so that only the bad records are rejected, each with its row number."""
+    done = 0
+    columns: list[str] | None = None
+    try:
+        with raw.open() as f:
+            reader = pd.read_csv(
+                io.TextIOWrapper(f, encoding=encoding, newline=""),
+                sep=delimiter,
+                header=0 if names is None else None,
+                names=names,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                chunksize=chunk_rows,
+                skip_blank_lines=True,
+                index_col=False,  # never take a first column as the index because a row has one field too many
+            )
+            for chunk in reader:
+                columns = [str(c).strip() for c in chunk.columns]
+                chunk.columns = columns
+                chunk.index = pd.RangeIndex(done + 1, done + 1 + len(chunk))
+                done += len(chunk)
+                yield _drop_repeated_headers(chunk, table)
+        return
+    except pd.errors.EmptyDataError as exc:
+        raise SourceError(f"{raw.name}: empty file (no header row)") from exc
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{raw.name}: bytes at offset {exc.start:,} are not {encoding} (mixed encodings?)") from exc
+    except pd.errors.ParserError:
+        pass
+    yield from _csv_module_chunks(raw, table, encoding, delimiter, names, chunk_rows, done)
+
+
+def _csv_module_chunks(raw, table, encoding, delimiter, names, chunk_rows, skip) -> Iterator[pd.DataFrame]:
+    with raw.open() as f:
+        reader = csv.reader(io.TextIOWrapper(f, encoding=encoding, newline=""), delimiter=delimiter, strict=True)
+        header = names
+        rows, index, number = [], [], 0
+        try:
+            for record in reader:
+                if not record or record == [""]:
+                    continue
+                if header is None:
+                    header = [c.strip() for c in record]
+                    continue
+                number += 1
+                if number <= skip:
+                    continue
+                if len(record) > len(header):
+                    table.rejects.append(Reject(number, f"line {reader.line_num}: {len(record)} fields where the header has {len(header)}", delimiter.join(record)[:500]))
+                    continue
+                rows.append(record + [None] * (len(header) - len(record)))
+                index.append(number)
+                if len(rows) >= chunk_rows:
+                    yield _frame(rows, header, index, table)
+                    rows, index = [], []
+        except csv.Error as exc:
+            table.rejects.append(Reject(number + 1, f"malformed CSV from line {reader.line_num} to the end: {exc}"))
+        if rows:
+            yield _frame(rows, header, index, table)
+
+
+def _frame(rows: list[list], header: list[str], index: list[int], table: Table) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=_unique(header), index=index, dtype="string").replace("", pd.NA)
+    return _drop_repeated_headers(frame, table)
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        name = name or "column"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def _drop_repeated_headers(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Scrapers that append runs to one CSV repeat the header line inside the data."""
+    if not table.header or frame.empty:
+        return frame
+    again = (frame.astype("string") == pd.Series(list(frame.columns), index=frame.columns)).sum(axis=1) >= max(2, frame.shape[1] // 2)
+    for row in frame.index[again]:
+        table.rejects.append(Reject(int(row), "a repeated header row, not a posting"))
+    return frame[~again]
+
+
+# ----------------------------------------------------------------------------- Excel
+
+
+def _cell(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _excel_tables(raw: RawFile) -> Iterator[Table]:
+    import openpyxl
+
+    try:
+        with raw.open() as f:
+            workbook = openpyxl.load_workbook(io.BytesIO(f.read()), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for broken workbooks
+        raise SourceError(f"{raw.name}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from exc
+    try:
+        for sheet in workbook.worksheets:
+            rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            rows = [r for r in rows if any(v is not None for v in r)]
+            if not rows:
+                continue
+            width = max(len(r) for r in rows)
+            rows = [r + [None] * (width - len(r)) for r in rows]
+            at = header_row(rows[:HEAD_ROWS])
+            multi = len(workbook.worksheets) > 1
+            if at is None:
+                header, body = [f"column_{i + 1}" for i in range(width)], rows
+            else:
+                header, body = [v or f"column_{i + 1}" for i, v in enumerate(rows[at])], rows[at + 1 :]
+            table = Table("xlsx", iter(()), header=at is not None, sheet=sheet.title if multi else None)
+            frame = pd.DataFrame(body, columns=_unique([h.strip() for h in header]), dtype="string")
+            frame.index = pd.RangeIndex(1, len(frame) + 1)
+            table.chunks = iter([_drop_repeated_headers(frame, table)])
+            yield table
+    finally:
+        workbook.close()
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def _records_in(value) -> list | None:
+    """The largest list of objects anywhere inside a decoded JSON value."""
+    best: list | None = None
+
+    def visit(v, depth: int) -> None:
+        nonlocal best
+        if depth > 6:
+            return
+        if isinstance(v, list):
+            objects = [x for x in v if isinstance(x, dict)]
+            if objects and (best is None or len(objects) > len(best)):
+                best = objects
+            for x in v[:50]:
+                visit(x, depth + 1)
+        elif isinstance(v, dict):
+            for x in v.values():
+                visit(x, depth + 1)
+
+    visit(value, 0)
+    return best
+
+
+def _unwrap(value: dict) -> list[dict]:
+    """The records of an envelope ({"data": {"list": [...]}}), or the object itself when it is a
+    record (it has a title or description of its own)."""
+    inner = _records_in(value)
+    own = any(field_for_name(k) in ("title", "description") and isinstance(v, str) for k, v in value.items())
+    return inner if inner and not own else [value]
+
+
+_SEPARATORS = re.compile(r"[\s,\[\]]*")
+_NEXT_RECORD = re.compile(r"[\n,\]]\s*[\[{]")
+
+
+def decode_json_records(text: str) -> tuple[list[dict], list[Reject]]:
+    """Every record of a JSON text in any of the shapes scrapers write."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        pass
+    else:
+        if isinstance(doc, dict):
+            return _unwrap(doc), []
+        records = _records_in(doc)
+        if records is None:
+            raise ValueError("holds no objects (records)")
+        return records, []
+    decoder = json.JSONDecoder()
+    records: list[dict] = []
+    rejects: list[Reject] = []
+    pos = _SEPARATORS.match(text, 0).end()
+    while pos < len(text):
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except ValueError as exc:
+            found = _NEXT_RECORD.search(text, pos + 1)
+            end = found.start() + 1 if found else len(text)
+            rejects.append(Reject(len(records) + len(rejects) + 1, f"character offset {pos:,}: broken JSON record ({exc.msg})", text[pos:end][:500]))
+        else:
+            if isinstance(value, dict):
+                records.extend(_unwrap(value))
+            elif isinstance(value, list):
+                records.extend(_records_in(value) or [])
+            else:
+                rejects.append(Reject(None, f"character offset {pos:,}: a JSON {type(value).__name__}, not a record", str(value)[:500]))
+        pos = _SEPARATORS.match(text, end).end()
+    return records, rejects
+
+
+def _flatten(record: dict, prefix: str = "", out: dict | None = None) -> dict:
+    out = {} if out is None else out
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _flatten(value, f"{name}.", out)
+        elif isinstance(value, list):
+            out[name] = "\n".join(str(v) for v in value) if all(not isinstance(v, (dict, list)) for v in value) else json.dumps(value, ensure_ascii=False)
+        else:
+            out[name] = None if value is None else str(value)
+    return out
+
+
+def _json_table(raw: RawFile, chunk_rows: int) -> Table:
+    _, encoding, _ = _decode_sample(raw)
+    with raw.open() as f:
+        text = f.read().decode(encoding, errors="replace")
+    try:
+        records, rejects = decode_json_records(text.lstrip("\ufeff"))
+    except ValueError as exc:
+        raise SourceError(f"{raw.name}: JSON {exc}") from exc
+    if not records and rejects:
+        raise SourceError(f"{raw.name}: malformed JSON: {rejects[0].reason}")
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        for start in range(0, len(records), chunk_rows):
+            part = [_flatten(r) for r in records[start : start + chunk_rows]]
+            frame = pd.DataFrame.from_records(part).astype("string")
+            frame.columns = [str(c).strip() for c in frame.columns]
+            frame.index = pd.RangeIndex(start + 1, start + 1 + len(frame))
+            yield frame
+
+    return Table("json", chunks(), encoding=encoding, rejects=rejects)
+
+
+# ----------------------------------------------------------------------------- Parquet, pages
+
+
+def _parquet_table(raw: RawFile, chunk_rows: int) -> Table:
+    import pyarrow.parquet as pq
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        done = 0
+        try:
+            with raw.open() as f:
+                for batch in pq.ParquetFile(f).iter_batches(batch_size=chunk_rows):
+                    frame = batch.to_pandas()
+                    frame.columns = [str(c).strip() for c in frame.columns]
+                    frame.index = pd.RangeIndex(done + 1, done + 1 + len(frame))
+                    done += len(frame)
+                    yield frame
+        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for broken files
+            raise SourceError(f"{raw.name}: not a readable Parquet file ({exc})") from exc
+
+    return Table("parquet", chunks())
+
+
+PAGE_FORMATS = ("html", "text")
+
+
+def read_pages(raws: list[RawFile], kind: str, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Table:
+    """A folder's one-posting files as one table: a row per file, which keeps its own raw_file."""
+    table = Table(kind, iter(()))
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        for start in range(0, len(raws), chunk_rows):
+            records = []
+            for raw in raws[start : start + chunk_rows]:
+                try:
+                    _, encoding, _ = _decode_sample(raw)
+                    with raw.open() as f:
+                        text = f.read().decode(encoding, errors="replace")
+                except SourceError as exc:
+                    table.rejects.append(Reject(1, str(exc).removeprefix(f"{raw.name}: "), file=raw.name))
+                    continue
+                record = pages.html_record(text) if kind == "html" else pages.text_record(text, raw.name)
+                records.append({**record, "raw_file": raw.name, "raw_row": "1"})
+            if records:
+                yield pd.DataFrame.from_records(records).astype("string")
+
+    table.chunks = chunks()
+    return table
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+def sniff_format(raw: RawFile) -> str:
+    """The file's format from its first bytes, falling back on its suffix."""
+    with raw.open() as f:
+        head = f.read(4096)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"PK\x03\x04") and raw.suffix not in {".zip"}:
+        return "xlsx"
+    if raw.suffix in PAGE_SUFFIXES or stripped.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    if raw.suffix in {".json", ".jsonl", ".ndjson"} or stripped.startswith((b"{", b"[{", b"[\n", b"[\r")):
+        return "json"
+    if raw.suffix in {".xlsx", ".xlsm"}:
+        return "xlsx"
+    if raw.suffix == ".parquet":
+        return "parquet"
+    if raw.suffix == ".txt":
+        _, _, text = _decode_sample(raw)
+        return "csv" if _looks_like_table(text) else "text"
+    if raw.suffix in {".csv", ".tsv"}:
+        return "csv"
+    raise SourceError(f"{raw.name}: unsupported file type {raw.suffix!r}")
+
+
+def read_tables(raw: RawFile, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[Table]:
+    """Every table in the file, in order (an Excel workbook: one per sheet with data)."""
+    kind = sniff_format(raw)
+    if kind == "csv":
+        yield _csv_table(raw, chunk_rows)
+    elif kind == "xlsx":
+        yield from _excel_tables(raw)
+    elif kind == "json":
+        yield _json_table(raw, chunk_rows)
+    elif kind == "parquet":
+        yield _parquet_table(raw, chunk_rows)
+    else:
+        yield read_pages([raw], kind, chunk_rows)
+
+
+def read_chunks(raw: RawFile, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """The rows of every table of the file, chunk by chunk (for our own outputs, read back)."""
+    for table in read_tables(raw, chunk_rows):
+        yield from table.chunks
