@@ -1,9 +1,9 @@
 """Rebuild the bundled corpus from ../shared: data/corpus.parquet and data/labels.parquet.
 
-- corpus.parquet: every posting of ../shared/corpus/raw, normalised by `tobroles ingest`
-  (raw_file is relative to the raw folder, as in the labels).
-- labels.parquet: the 3,741 labelled ads of ../shared/corpus/labels/train.csv; `posting_id` joins them
-  to the corpus (a few labelled ads were merged into an identical repost and keep only their own text).
+- corpus.parquet: every posting of ../shared/corpus/raw and ../shared/corpus/raw_extra, normalised
+  and deduplicated by `tobroles ingest` in one run (raw_file starts with raw/ or raw_extra/).
+- labels.parquet: the labelled ads of ../shared/corpus/labels/train.csv, roles resolved against the
+  taxonomy; `posting_id` is the labels' posting_uid (the board's id where it has one).
 
 Usage: python scripts/build_data.py [--shared PATH]
 """
@@ -29,12 +29,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     args = parser.parse_args()
-    raw = (args.shared / "corpus" / "raw").resolve()
+    corpus = (args.shared / "corpus").resolve()
     corpus_out = REPO / "data" / "corpus.parquet"
     cwd = os.getcwd()
-    os.chdir(raw)  # so that raw_file is relative to the raw folder
+    os.chdir(corpus)  # so that raw_file reads raw/... or raw_extra/...
     try:
-        result, _ = ingest(sorted(p.name for p in raw.iterdir() if p.is_dir()), corpus_out, progress=True)
+        result, _ = ingest(["raw", "raw_extra"], corpus_out, progress=True)
     finally:
         os.chdir(cwd)
     summary = REPO / "data" / "corpus.summary.json"
@@ -47,7 +47,7 @@ def main() -> None:
     labels["sure"] = labels["sure"].astype(int)
     write_table(labels, REPO / "data" / "labels.parquet")
     corpus_ids = set(pd.read_parquet(corpus_out, columns=["posting_id"])["posting_id"])
-    print(f"labels: {len(labels):,} ads, {labels['posting_id'].isin(corpus_ids).sum():,} joined to the corpus")
+    print(f"labels: {len(labels):,} ads, {labels['posting_id'].isin(corpus_ids).sum():,} joined to the corpus by id")
 
 
 if __name__ == "__main__":

@@ -9,13 +9,20 @@ import pytest
 
 from pipeline.model_store import load_model
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent / "fixtures" / "raw"
+EXTRA_FIXTURES = Path(__file__).parent / "fixtures" / "raw_extra"
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def extra_fixtures() -> Path:
+    """Excerpts of every file of ../shared/corpus/raw_extra (scripts/build_fixtures.py)."""
+    return EXTRA_FIXTURES
 
 
 @pytest.fixture(scope="session")

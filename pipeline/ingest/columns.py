@@ -37,7 +37,7 @@ SYNONYMS: dict[str, list[str]] = {
     "industry": ["行业", "所属行业", "公司行业", "企业领域", "行业领域", "industry"],
 }
 # Fields a column may take only when its header names it: their content alone proves little.
-NAME_ONLY = {"posting_id", "source", "industry", "salary_min", "salary_max", "requirements"}
+NAME_ONLY = {"posting_id", "source", "industry", "salary_min", "salary_max"}
 THRESHOLD = {
     "description": 0.35, "requirements": 0.35, "title": 0.3, "company": 0.3, "city": 0.4, "salary": 0.4,
     "salary_min": 0.5, "salary_max": 0.5, "experience": 0.4, "education": 0.4, "posted_at": 0.5, "url": 0.6,
@@ -52,6 +52,13 @@ JOB_WORDS = re.compile(
 )
 COMPANY_WORDS = re.compile(r"有限公司|有限责任|股份|集团|公司|科技|工作室|事务所|银行|医院|学校|学院|中心|商行|门店|厂$|店$|网络|传媒|Ltd|Inc|Co\.", re.IGNORECASE)
 _DUTY_CUES = re.compile(r"职责|负责|要求|任职|岗位|工作内容|熟悉|经验|能力|优先|协助|完成|具备|良好|沟通|以上学历")
+# Duties say what the job does; requirements say who may apply. Career sites keep them apart.
+_DOES = re.compile(r"负责|参与|协助|完成|制定|推动|跟进|维护|策划|执行|组织|开展|对接|管理|拓展|搭建|输出")
+_NEEDS = re.compile(r"学历|以上|经验|熟悉|优先|具备|具有|专业|良好|善于|热爱|能力强|要求|年龄|掌握|了解")
+# Ownership types (企业性质) name a kind of company, not a company.
+_OWNERSHIP = re.compile(r"^(?:民营|民企|国企|国有|央企|外资|外企|合资|中外合资|外商独资|私营|上市公司|股份制|事业单位|政府机关|其他)(?:企业|公司|单位)?$")
+_ADDRESS = re.compile(r"\d+号|路\d|[路街道巷]\S*\d|大厦|\d+楼|\d+室|园区")
+_COMPANY_INTRO = re.compile(r"成立于|致力于|总部|注册资本|公司简介|旗下|是一家")
 _SENTENCE = re.compile(r"[。；;！？\n]")
 _SALARY = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:[-~～至—]\s*\d+(?:\.\d+)?)?\s*(?:[kK千wW万]|元)|面议|薪资面议|\d{3,6}\s*[-~～至]\s*\d{3,6}\s*$)")
 _EXPERIENCE = re.compile(r"经验|\d+\s*(?:[-~～至]\s*\d+\s*)?年|应届|在校|毕业生|^不限$|无需")
@@ -123,7 +130,11 @@ def content_scores(values: pd.Series) -> dict[str, float]:
             0.55 * jobs + (0.25 * short + 0.2 * short * (1 - any_sentence)) * (0.4 + 0.6 * min(1.0, 2 * jobs))
             - 0.6 * companyish - url - numeric - 0.5 * cues - 0.3 * some_cue - 0.4 * any_sentence,
         ),
-        "company": max(0.0, companyish * (1.0 if length <= 40 else 0.3) - 0.3 * sentences),
+        "company": max(
+            0.0,
+            (0.8 * companyish + 0.2 * short * (1 - jobs) * (1 - numeric)) * (1.0 if length <= 40 else 0.3) * (0.6 + 0.4 * distinct)
+            - 0.3 * sentences - _fraction(v, _OWNERSHIP) - _fraction(v, _ADDRESS),
+        ),
         "city": _fraction(v, _CITY) * (1.0 if length <= 20 else 0.2),
         "salary": _fraction(v, _SALARY) * tiny,
         "experience": _fraction(v, _EXPERIENCE) * tiny * (1 - 0.7 * _fraction(v, _EDUCATION)),
@@ -136,7 +147,13 @@ def content_scores(values: pd.Series) -> dict[str, float]:
         "salary_min": numeric,
         "salary_max": numeric,
     }
-    scores["requirements"] = scores["description"]
+    # Smoothed share of duty cues among duty and requirement cues: 0.5 when there are none.
+    does, needs = v.str.count(_DOES).sum(), v.str.count(_NEEDS).sum()
+    duty_share = (does + 1) / (does + needs + 2)
+    text = scores["description"] * (1 - 0.5 * _fraction(v, _COMPANY_INTRO))
+    scores["description"] = text * (0.7 + 0.3 * duty_share)
+    scores["requirements"] = text * (1 - duty_share)
+    scores["title"] *= 0.6 + 0.4 * distinct
     if numeric > 0.9 and _looks_like_sequence(v):
         scores["posting_id"] = 0.0  # 1, 2, 3, ...: a row counter, which would merge rows across files
     return {k: round(min(max(s, 0.0), 1.0), 3) for k, s in scores.items()}

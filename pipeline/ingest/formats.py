@@ -164,7 +164,6 @@ def _csv_chunks(raw, table, encoding, delimiter, names, chunk_rows) -> Iterator[
     """pandas' C parser for speed; at the first malformed record, Python's csv module takes over from
     that record on, so that only the bad records are rejected, each with its row number."""
     done = 0
-    columns: list[str] | None = None
     try:
         with raw.open() as f:
             reader = pd.read_csv(
@@ -180,8 +179,7 @@ def _csv_chunks(raw, table, encoding, delimiter, names, chunk_rows) -> Iterator[
                 index_col=False,  # never take a first column as the index because a row has one field too many
             )
             for chunk in reader:
-                columns = [str(c).strip() for c in chunk.columns]
-                chunk.columns = columns
+                chunk.columns = _unique([str(c).strip() for c in chunk.columns])
                 chunk.index = pd.RangeIndex(done + 1, done + 1 + len(chunk))
                 done += len(chunk)
                 yield _drop_repeated_headers(chunk, table)
@@ -398,7 +396,7 @@ def _json_table(raw: RawFile, chunk_rows: int) -> Table:
         for start in range(0, len(records), chunk_rows):
             part = [_flatten(r) for r in records[start : start + chunk_rows]]
             frame = pd.DataFrame.from_records(part).astype("string")
-            frame.columns = [str(c).strip() for c in frame.columns]
+            frame.columns = _unique([str(c).strip() for c in frame.columns])
             frame.index = pd.RangeIndex(start + 1, start + 1 + len(frame))
             yield frame
 
@@ -417,7 +415,7 @@ def _parquet_table(raw: RawFile, chunk_rows: int) -> Table:
             with raw.open() as f:
                 for batch in pq.ParquetFile(f).iter_batches(batch_size=chunk_rows):
                     frame = batch.to_pandas()
-                    frame.columns = [str(c).strip() for c in frame.columns]
+                    frame.columns = _unique([str(c).strip() for c in frame.columns])
                     frame.index = pd.RangeIndex(done + 1, done + 1 + len(frame))
                     done += len(frame)
                     yield frame
