@@ -2,6 +2,10 @@
 
 Rows are written to a temporary file beside the target and renamed over it only when the writer is
 closed without error; the rename is atomic on POSIX file systems.
+
+Scraped text is data, never code. Every xlsx that tobroles writes goes through `write_xlsx`, which
+stores text as text: a title such as `=HYPERLINK(...)` is a string cell, not a formula that a
+spreadsheet would run (CWE-1236). CSV stays lossless unless `excel_safe` asks for OWASP's quote.
 """
 
 from __future__ import annotations
@@ -22,6 +26,59 @@ TABLE_SUFFIXES = {".parquet", ".csv", ".jsonl", ".xlsx"}
 
 class OutputError(ValueError):
     pass
+
+
+# Cells starting with these are formulas (or DDE) to Excel, LibreOffice and WPS.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXCEL_MAX_CELL = 32_767  # characters a cell holds; Excel refuses longer text
+
+
+def excel_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """OWASP's advice for CSV meant for spreadsheets: text cells that would start a formula get a
+    leading apostrophe, which the spreadsheet shows as text and hides."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_string_dtype(values) or values.dtype == object:
+            text = values.astype("string")
+            risky = text.str.startswith(FORMULA_START).fillna(False)
+            if risky.any():
+                out[column] = text.where(~risky, "'" + text)
+    return out
+
+
+def _xlsx_value(value, sheet):
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        return value.item()
+    if not isinstance(value, str):
+        return value
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_MAX_CELL]
+    if text.startswith(FORMULA_START):
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.data_type = "s"  # text, whatever it looks like
+        return cell
+    return text
+
+
+def write_xlsx(path: str | os.PathLike, sheets: dict[str, pd.DataFrame]) -> None:
+    """Sheets of a workbook, every text cell stored as text (never a formula). Not atomic by itself:
+    callers write to an atomic_path."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    for name, frame in sheets.items():
+        sheet = workbook.create_sheet(str(name)[:31])
+        sheet.append([_xlsx_value(str(c), sheet) for c in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            sheet.append([_xlsx_value(v, sheet) for v in row])
+    workbook.save(path)
 
 
 def table_format(path: str | os.PathLike) -> str:
@@ -64,8 +121,9 @@ class TableWriter:
     Use as a context manager: leaving the block with an exception discards everything written.
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, excel_safe: bool = False):
         self.path = str(path)
+        self.excel_safe = excel_safe
         self.format = table_format(path)
         self.rows = 0
         self._stdout = self.path == "-"
@@ -91,6 +149,8 @@ class TableWriter:
                 self._parquet = pq.ParquetWriter(self._tmp, self._schema, compression="zstd")
             self._parquet.write_table(table)
         elif self.format == ".csv":
+            if self.excel_safe:
+                frame = excel_safe_frame(frame)
             if self._stdout:
                 frame.to_csv(sys.stdout, header=first, index=False)
             else:
@@ -111,7 +171,7 @@ class TableWriter:
                     self._parquet.close()
                 if self.format == ".xlsx":
                     frame = pd.concat(self._excel_chunks, ignore_index=True) if self._excel_chunks else pd.DataFrame()
-                    frame.to_excel(self._tmp, index=False, engine="openpyxl")
+                    write_xlsx(self._tmp, {"Sheet1": frame})
             elif self._parquet is not None:
                 self._parquet.close()
         finally:

@@ -17,12 +17,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .outputs import atomic_path
+from .outputs import atomic_path, write_xlsx
 from .ingest.formats import read_chunks
 from .ingest.sources import SourceError, iter_files
 from .taxonomy import OTHER, taxonomy
 
 REPORT_SUFFIXES = {".html", ".md", ".xlsx", ".json"}
+# Everything in the report is inline and static: no script runs and nothing is fetched, even if a
+# future escaping bug let a scraped title through as markup.
+CSP = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
+    "img-src data:; script-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'\">"
+)
 NEEDED = ["role", "status", "confidence", "model", "title", "company", "source", "city", "salary_min", "salary_max", "salary_unit", "experience", "education"]
 TOP_CITIES = 5
 TYPICAL_TITLES = 3
@@ -342,7 +348,7 @@ def render_html(report: Report) -> str:
     if report.confidence_histogram is not None:
         body.append(report.confidence_histogram.to_html(index=False, border=0))
     body.append(f"<pre>{_esc(json.dumps(q, ensure_ascii=False, indent=2))}</pre>")
-    return f'<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>tobroles report</title><style>{CSS}</style></head><body>{"".join(body)}</body></html>\n'
+    return f'<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8">{CSP}<title>tobroles report</title><style>{CSS}</style></head><body>{"".join(body)}</body></html>\n'
 
 
 def render_json(report: Report) -> str:
@@ -358,11 +364,14 @@ def write_report(report: Report, path: str | os.PathLike) -> Path:
         raise ReportError(f"{path}: report must end in one of {sorted(REPORT_SUFFIXES)}")
     with atomic_path(path) as tmp:
         if suffix == ".xlsx":
-            with pd.ExcelWriter(tmp, engine="openpyxl") as excel:
-                for name, table in _all_tables(report).items():
-                    frame = table if table is not None and not table.empty else pd.DataFrame({"note": [NO_DATA]})
-                    frame.to_excel(excel, sheet_name=name[:31], index=False)
-                pd.DataFrame([{"key": k, "value": json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v} for k, v in report.quality.items()]).to_excel(excel, sheet_name="data_quality", index=False)
+            sheets = {
+                name: table if table is not None and not table.empty else pd.DataFrame({"note": [NO_DATA]})
+                for name, table in _all_tables(report).items()
+            }
+            sheets["data_quality"] = pd.DataFrame(
+                [{"key": k, "value": json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v} for k, v in report.quality.items()]
+            )
+            write_xlsx(tmp, sheets)
         else:
             text = {".html": render_html, ".md": render_markdown, ".json": render_json}[suffix](report)
             tmp.write_text(text, encoding="utf-8")

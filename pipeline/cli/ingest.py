@@ -20,7 +20,8 @@ def print_ingest_summary(result) -> None:
     for f in result.files:
         style = "yellow" if f.warnings else None
         note = "mapping below" if f in inferred else f.note
-        note = "; ".join(filter(None, [*f.warnings, note]))
+        hidden = f"{f.hidden_characters:,} hidden/control characters removed" if f.hidden_characters else ""
+        note = "; ".join(filter(None, [*f.warnings, note, hidden]))
         table.add_row(f.file, f.layout, f"{f.rows_read:,}", f"{f.kept:,}", f"{f.duplicates:,}", f"{f.rejected:,}", note, style=style)
     table.add_row("[b]total[/b]", "", f"{result.rows_read:,}", f"{result.kept:,}", f"{result.duplicates:,}", f"{result.rejected:,}", "")
     console.print(table)
@@ -36,6 +37,7 @@ def ingest_cli(
     output: Path = typer.Option(..., "--output", "-o", help="Output table: .parquet, .csv, .jsonl or .xlsx."),
     columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero, writing nothing, when a file is flagged (no description column, >20% merged or rejected)."),
+    excel_safe: bool = typer.Option(False, "--excel-safe", help="CSV: prefix cells that start with = + - @ with ' for spreadsheets (changes the values)."),
 ) -> None:
     """Load scraped job ads into one clean table (rejected rows go to OUT's .rejects file)."""
     from ..ingest import IngestWarning, ingest
@@ -44,7 +46,7 @@ def ingest_cli(
 
     try:
         with user_errors(OutputError):
-            result, _ = ingest(sources, output, progress=True, columns=parse_columns(columns), strict=strict)
+            result, _ = ingest(sources, output, progress=True, columns=parse_columns(columns), strict=strict, excel_safe=excel_safe)
     except IngestWarning as flagged:
         print_ingest_summary(flagged.result)
         console.print(f"[red]error:[/red] --strict: {len(flagged.result.warnings)} warning(s); nothing written", highlight=False)

@@ -317,6 +317,7 @@ def ingest(
     chunk_rows: int = 50_000,
     columns: dict[str, str] | None = None,
     strict: bool = False,
+    excel_safe: bool = False,
 ) -> tuple[IngestResult, pd.DataFrame | None]:
     """Read every file behind `sources` into the canonical schema.
 
@@ -324,7 +325,7 @@ def ingest(
     rows to `<stem>.rejects<suffix>` beside it, and the returned frame is None; without it, the kept
     postings are returned as a DataFrame. `columns` (field → column) overrides the inferred mapping.
     Raises SourceError when nothing could be read, and, with `strict`, IngestWarning (before writing
-    anything) when a file was flagged.
+    anything) when a file was flagged. `excel_safe` quotes formula-like cells of CSV output.
     """
     from rich.progress import Progress
 
@@ -405,7 +406,7 @@ def ingest(
             chunks = list(kept_chunks())
             frame = pd.concat(chunks, ignore_index=True) if chunks else _empty_postings()
             return result, frame
-        with TableWriter(output) as writer, TableWriter(result.rejects) as reject_writer:
+        with TableWriter(output, excel_safe) as writer, TableWriter(result.rejects, excel_safe) as reject_writer:
             writer.write(_empty_postings())
             for chunk in kept_chunks():
                 writer.write(chunk.reset_index(drop=True))
