@@ -6,18 +6,26 @@ estimator), batch (files in, files out), report; plus taxonomy and model_store.
     from pipeline import load_model
     model = load_model()                 # the shipped model, verified
     labelled = model.classify(frame)     # frame + role, module, confidence, alternatives, status
+
+Ingestion is the package `pipeline.ingest` (`from pipeline.ingest import ingest`).
+
+Names are imported on first use: `tobroles --help` must not pay for scikit-learn.
 """
 
-from .batch import ClassifyOptions, classify_dask, classify_files
-from .classify import RoleClassifier
-from .ingest import ingest
-from .model_store import Model, load_model
-from .report import build_report, load_classified, write_report
-from .run import run
-from .taxonomy import taxonomy
-from .train import evaluate, train
+from importlib import import_module
 
-__all__ = [
-    "ClassifyOptions", "Model", "RoleClassifier", "build_report", "classify_dask", "classify_files",
-    "evaluate", "ingest", "load_classified", "load_model", "run", "taxonomy", "train", "write_report",
-]
+_EXPORTS = {
+    "ClassifyOptions": "batch", "classify_dask": "batch", "classify_files": "batch",
+    "RoleClassifier": "classify", "Model": "model_store", "load_model": "model_store",
+    "build_report": "report", "load_classified": "report", "write_report": "report", "run": "run",
+    "taxonomy": "taxonomy", "evaluate": "train", "train": "train",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'pipeline' has no attribute {name!r}")
+    value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -38,14 +38,14 @@ DEFAULT_CHUNK_ROWS = 20_000
 @dataclass(frozen=True)
 class ClassifyOptions:
     top_k: int = 3
-    min_confidence: float = 0.5
+    min_confidence: float | None = None  # None: the model's own review threshold
     min_margin: float = 0.1
     explain: bool = False
 
     def __post_init__(self) -> None:
         if self.top_k < 0:
             raise ValueError(f"top_k must be >= 0, got {self.top_k}")
-        if not 0 <= self.min_confidence <= 1:
+        if self.min_confidence is not None and not 0 <= self.min_confidence <= 1:
             raise ValueError(f"min_confidence must be between 0 and 1, got {self.min_confidence}")
 
 
@@ -68,7 +68,7 @@ def chunk_roles(model: Model, postings: pd.DataFrame, options: ClassifyOptions) 
         postings[["title", "description"]],
         model_id=model.id,
         top_k=options.top_k,
-        min_confidence=options.min_confidence,
+        min_confidence=model.review_threshold if options.min_confidence is None else options.min_confidence,
         min_margin=options.min_margin,
         explain=options.explain,
     )
@@ -115,6 +115,7 @@ def classify_files(
     jobs: int = 1,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: bool = False,
+    excel_safe: bool = False,
 ) -> ClassifyResult:
     """Classify every row of `inputs` into `output` (CSV, Parquet, JSON lines or Excel; '-' = CSV on stdout).
 
@@ -134,7 +135,7 @@ def classify_files(
         keep_original = len(files) == 1
         bar = stack.enter_context(Progress(transient=True, disable=not progress))
         task = bar.add_task("classify", total=None)
-        writer = stack.enter_context(TableWriter(output))
+        writer = stack.enter_context(TableWriter(output, excel_safe=excel_safe))
         batches = read_postings(files, stack, result.files, chunk_rows=chunk_rows, columns=columns, keep_going=False)
 
         def emit(chunk: pd.DataFrame) -> None:

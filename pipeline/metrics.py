@@ -35,3 +35,25 @@ def classification_metrics(y_true, y_pred, top_confusions: int = 15) -> dict:
             {"true": t, "predicted": p, "count": n} for (t, p), n in confusions.most_common(top_confusions)
         ],
     }
+
+
+def confidence_metrics(correct, confidence, review_share: float = 0.2, bins: int = 10) -> dict:
+    """How well confidence ranks the errors: the share of all errors among the `review_share` of
+    rows with the lowest confidence (what a reviewer who reads those rows catches), the confidence
+    below which those rows fall, and the expected calibration error."""
+    correct = np.asarray(correct, dtype=bool)
+    confidence = np.asarray(confidence, dtype=float)
+    order = np.argsort(confidence, kind="stable")
+    reviewed = order[: int(round(review_share * len(order)))]
+    errors = int((~correct).sum())
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    ece = sum(
+        abs(correct[which == b].mean() - confidence[which == b].mean()) * (which == b).mean() for b in range(bins) if (which == b).any()
+    )
+    return {
+        "review_share": review_share,
+        "review_capture": round(float((~correct[reviewed]).sum() / errors), 4) if errors else 1.0,
+        "review_threshold": round(float(confidence[order[len(reviewed)]]), 4) if len(reviewed) < len(order) else 1.0,
+        "ece": round(float(ece), 4),
+    }

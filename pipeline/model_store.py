@@ -27,10 +27,8 @@ from skops.io.exceptions import UntrustedTypesFoundException
 
 from .classify import RoleClassifier, classify_frame, with_roles
 from .ingest import postings_from_frame
-from .taxonomy import taxonomy
+from .taxonomy import DEFAULT_MODEL, taxonomy
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-DEFAULT_MODEL = MODELS_DIR / "default"
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
 # Our own classes plus the scikit-learn/numpy types that skops does not trust by default.
@@ -112,6 +110,14 @@ class Model:
     def id(self) -> str:
         return self.metadata["model_id"]
 
+    @property
+    def review_threshold(self) -> float:
+        """The confidence below which a row is sent to review: the level under which the 20% least
+        confident cross-validated predictions fell (where most errors are); 0.5 for a model trained
+        without cross-validation."""
+        cv = self.metadata.get("cv_metrics") or {}
+        return float(cv.get("confidence", {}).get("review_threshold", 0.5))
+
     def classify(self, frame: pd.DataFrame, columns: dict[str, str] | None = None, **options) -> pd.DataFrame:
         """`frame` with the role columns appended, one output row per input row, in order.
 
@@ -120,6 +126,7 @@ class Model:
         those of `classify.classify_frame`: top_k, min_confidence, min_margin, explain.
         """
         postings = postings_from_frame(frame, columns=columns)
+        options.setdefault("min_confidence", self.review_threshold)
         roles = classify_frame(self.classifier, postings, model_id=self.id, **options)
         return with_roles(frame, roles).set_axis(frame.index)
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_MODEL = DATA_DIR.parent / "models" / "default"
 TAXONOMY_PATH = DATA_DIR / "taxonomy.json"
 OTHER = "other"
 EXPECTED_ROLES = 25

@@ -21,7 +21,7 @@ from sklearn.base import clone
 from .classify import RoleClassifier
 from .folds import grouped_folds, repost_groups
 from .ingest import FileSummary, read_postings
-from .metrics import classification_metrics
+from .metrics import classification_metrics, confidence_metrics
 from .model_store import DEFAULT_MODEL, Model, load_model, save_model
 from .taxonomy import DATA_DIR, OTHER, TaxonomyError, taxonomy
 
@@ -132,13 +132,17 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
     min_count = min(data.class_counts().values())
     folds = max(2, min(folds, min_count))
     predicted = np.empty(len(data.frame), dtype=object)
+    confidence = np.empty(len(data.frame))
     X, y, w = data.X, data.y, data.weights
     splits = grouped_folds(repost_groups(X["description"]), y, folds, seed)
     for train_idx, test_idx in splits:
         model = clone(classifier).fit(X.iloc[train_idx], y[train_idx], sample_weight=w[train_idx])
-        predicted[test_idx] = model.predict(X.iloc[test_idx])
+        proba = model.predict_proba(X.iloc[test_idx])
+        predicted[test_idx] = model.classes_[proba.argmax(axis=1)]
+        confidence[test_idx] = proba.max(axis=1)
     metrics = classification_metrics(y, predicted)
     metrics["folds"] = len(splits)
+    metrics["confidence"] = confidence_metrics(predicted == y, confidence)
     return metrics, predicted
 
 

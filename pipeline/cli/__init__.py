@@ -1,11 +1,14 @@
-"""The `tobroles` command line: one module per command, each a thin layer over the Python API."""
+"""The `tobroles` command line: one module per command, each a thin layer over the Python API.
+
+Command modules import their stage (pandas, scikit-learn, skops) inside the command, so that
+`tobroles --help`, `roles` and `inspect` answer without loading the classifier's libraries.
+"""
 
 from __future__ import annotations
 
 import logging
 
 import typer
-from rich.logging import RichHandler
 
 app = typer.Typer(
     name="tobroles",
@@ -18,6 +21,8 @@ app = typer.Typer(
 
 @app.callback()
 def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what each stage decides.")) -> None:
+    from rich.logging import RichHandler
+
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",

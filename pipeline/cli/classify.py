@@ -4,12 +4,6 @@ from enum import Enum
 from pathlib import Path
 
 import typer
-from rich.table import Table
-
-from ..batch import DEFAULT_CHUNK_ROWS, ClassifyOptions, ClassifyResult, classify_dask, classify_files
-from ..model_store import ModelError
-from ..outputs import OutputError
-from ..ingest.sources import SourceError
 from . import app
 from .common import COLUMNS_HELP, console, parse_columns, user_errors
 
@@ -19,7 +13,9 @@ class Engine(str, Enum):
     dask = "dask"
 
 
-def print_classify_summary(result: ClassifyResult) -> None:
+def print_classify_summary(result) -> None:
+    from rich.table import Table
+
     table = Table("rows in", "rows out", *result.status, title="classify")
     table.add_row(f"{result.rows_in:,}", f"{result.rows_out:,}", *(f"{n:,}" for n in result.status.values()))
     console.print(table)
@@ -35,19 +31,25 @@ def classify_cli(
     columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
     engine: Engine = typer.Option(Engine.local, help="local: this machine; dask: map_partitions on a Dask cluster."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (local) or LocalCluster workers (dask)."),
-    chunk_size: int = typer.Option(DEFAULT_CHUNK_ROWS, help="Rows per chunk (local engine): memory is bounded by a few chunks; dask partitions follow the input files."),
+    chunk_size: int = typer.Option(20_000, help="Rows per chunk (local engine): memory is bounded by a few chunks; dask partitions follow the input files."),
     scheduler: str = typer.Option(None, help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
     top_k: int = typer.Option(3, help="How many alternative roles to list."),
-    min_confidence: float = typer.Option(0.5, help="Below this confidence a row gets status `review`."),
+    min_confidence: float = typer.Option(None, help="Below this confidence a row gets status `review`; default: the model's review threshold (the 20% least confident rows in its cross-validation, which held most of its errors)."),
     min_margin: float = typer.Option(0.1, help="If the top two roles are closer than this, status `review`."),
     explain: bool = typer.Option(False, "--explain", help="Add the terms that drove each label."),
+    excel_safe: bool = typer.Option(False, "--excel-safe", help="CSV: prefix cells that start with = + - @ with ' so that a spreadsheet shows them as text (changes the values; xlsx output is always safe)."),
 ) -> None:
     """Add role, module, confidence and status columns to every row of posting files."""
+    from ..batch import ClassifyOptions, classify_dask, classify_files
+    from ..ingest.sources import SourceError
+    from ..model_store import ModelError
+    from ..outputs import OutputError
+
     with user_errors(SourceError, ModelError, OutputError, ValueError):
         options = ClassifyOptions(top_k=top_k, min_confidence=min_confidence, min_margin=min_margin, explain=explain)
         fields = parse_columns(columns)
         if engine is Engine.dask:
             result = classify_dask(inputs, output, model_path=model, options=options, columns=fields, scheduler=scheduler, workers=jobs)
         else:
-            result = classify_files(inputs, output, model=model, options=options, columns=fields, jobs=jobs, chunk_rows=chunk_size, progress=output != "-")
+            result = classify_files(inputs, output, model=model, options=options, columns=fields, jobs=jobs, chunk_rows=chunk_size, progress=output != "-", excel_safe=excel_safe)
     print_classify_summary(result)

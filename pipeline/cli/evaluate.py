@@ -5,10 +5,6 @@ from pathlib import Path
 
 import typer
 
-from ..model_store import ModelError
-from ..ingest.sources import SourceError
-from ..taxonomy import TaxonomyError
-from ..train import TrainingDataError, evaluate
 from . import app
 from .common import COLUMNS_HELP, console, parse_columns, user_errors
 from .train import print_metrics
@@ -22,6 +18,11 @@ def evaluate_cli(
     columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
 ) -> None:
     """Measure a model on labelled postings: accuracy, macro-F1, module accuracy, per role."""
+    from ..ingest.sources import SourceError
+    from ..model_store import ModelError
+    from ..taxonomy import TaxonomyError
+    from ..train import TrainingDataError, evaluate
+
     with user_errors(TrainingDataError, SourceError, TaxonomyError, ModelError):
         metrics = evaluate(labelled, model, parse_columns(columns))
     for problem in metrics["problems"]:

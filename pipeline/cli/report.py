@@ -5,15 +5,15 @@ from pathlib import Path
 
 import typer
 
-from ..model_store import DEFAULT_MODEL, METADATA_FILE
-from ..report import ReportError, build_report, load_classified, write_report
-from ..ingest.sources import SourceError
+from ..taxonomy import DEFAULT_MODEL
 from . import app
 from .common import console, stdout, user_errors
 
 
 def model_metadata(model: Path | None, model_ids: list[str]) -> dict | None:
     """The metadata of the model that labelled the rows, when its folder is at hand (only read, not loaded)."""
+    from ..model_store import METADATA_FILE
+
     try:
         metadata = json.loads((Path(model or DEFAULT_MODEL) / METADATA_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -28,6 +28,9 @@ def report_cli(
     model: Path = typer.Option(None, "--model", "-m", help="Model folder whose metrics the data-quality section shows."),
 ) -> None:
     """Rebuild the role-distribution table (25 roles, 3 modules) and its breakdowns from classified postings."""
+    from ..ingest.sources import SourceError
+    from ..report import ReportError, build_report, load_classified, write_report
+
     with user_errors(SourceError, ReportError):
         frame = load_classified(classified)
         metadata = model_metadata(model, frame["model"].dropna().unique().tolist() if "model" in frame.columns else [])

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.table import Table
 
 from ..taxonomy import taxonomy
 from . import app
@@ -35,6 +34,8 @@ def roles_cli(as_json: bool = typer.Option(False, "--json", help="Print JSON for
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    from rich.table import Table
+
     table = Table("module", "id", "中文", "English")
     for r in rows:
         table.add_row(f"{r['module']} {r['module_zh']}".strip() or "-", r["id"], r["zh"], r["en"])

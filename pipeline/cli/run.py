@@ -4,11 +4,6 @@ from pathlib import Path
 
 import typer
 
-from ..model_store import ModelError
-from ..outputs import OutputError
-from ..report import ReportError
-from ..run import run
-from ..ingest.sources import SourceError
 from . import app
 from .classify import print_classify_summary
 from .common import console, user_errors
@@ -24,6 +19,12 @@ def run_cli(
     jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes for classification."),
 ) -> None:
     """The main job: ingest → classify → report, all into one folder."""
+    from ..ingest.sources import SourceError
+    from ..model_store import ModelError
+    from ..outputs import OutputError
+    from ..report import ReportError
+    from ..run import run
+
     with user_errors(SourceError, ModelError, OutputError, ReportError, ValueError):
         result = run(sources or None, output, model=model, jobs=jobs, progress=True)
     if result.ingest:

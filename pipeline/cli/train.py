@@ -4,23 +4,24 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
-
-from ..classify import RoleClassifier
-from ..model_store import DEFAULT_MODEL, ModelError
-from ..outputs import OutputError
-from ..ingest.sources import SourceError
-from ..taxonomy import TaxonomyError, taxonomy
-from ..train import TrainingDataError, train
+from ..taxonomy import DEFAULT_MODEL, taxonomy
 from . import app
 from .common import COLUMNS_HELP, console, parse_columns, user_errors
 
 
 def print_metrics(metrics: dict, title: str) -> None:
+    from rich.table import Table
+
     console.print(
         f"[b]{title}[/b]: {metrics['samples']:,} ads - accuracy {metrics['accuracy']:.3f}, "
         f"macro-F1 {metrics['macro_f1']:.3f}, module accuracy {metrics['module_accuracy']:.3f}"
     )
+    if "confidence" in metrics:
+        c = metrics["confidence"]
+        console.print(
+            f"review: the {c['review_share']:.0%} least confident rows (confidence < {c['review_threshold']:.2f}) hold "
+            f"{c['review_capture']:.0%} of the errors; ECE {c['ece']:.3f}"
+        )
     table = Table("role", "中文", "precision", "recall", "F1", "support", title="per role")
     for role, m in metrics["per_role"].items():
         table.add_row(role, taxonomy().role(role).zh, f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}", str(m["support"]))
@@ -42,6 +43,15 @@ def train_cli(
     columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
 ) -> None:
     """Train a classifier on labelled postings, cross-validate it, and save the model folder."""
+    from rich.table import Table
+
+    from ..classify import RoleClassifier
+    from ..ingest.sources import SourceError
+    from ..model_store import ModelError
+    from ..outputs import OutputError
+    from ..taxonomy import TaxonomyError
+    from ..train import TrainingDataError, train
+
     with user_errors(TrainingDataError, SourceError, TaxonomyError, ModelError, OutputError, ValueError):
         with console.status("training (cross-validation, then the final fit)..."):
             result = train(labelled or None, output, folds=folds, classifier=RoleClassifier(backend=backend, C=c), columns=parse_columns(columns))
