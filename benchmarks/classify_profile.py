@@ -20,6 +20,7 @@ import pandas as pd
 
 from pipeline.classify import classify_frame, with_roles
 from pipeline.ingest import read_postings
+from pipeline.linear import body_texts, title_texts
 from pipeline.model_store import load_model
 from pipeline.outputs import TableWriter
 
@@ -59,13 +60,14 @@ def main() -> None:
             roles = classify_frame(clf, texts, model_id=model.id)
             whole = time.perf_counter() - started
             started = time.perf_counter()
-            clf.text_.transform(texts)
+            title_texts(texts["title"].unique(), clf.backend)
+            body_texts(texts["description"].unique(), clf.backend)
             tokenising = time.perf_counter() - started
             started = time.perf_counter()
             features = clf.features(texts)
             featurising = time.perf_counter() - started
             started = time.perf_counter()
-            clf.svm_.decision_function(features)
+            clf.proba_of_features(features)
             predicting = time.perf_counter() - started
             seconds["sections + tokenising"] += tokenising
             seconds["vectorising"] += featurising - tokenising

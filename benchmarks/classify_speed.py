@@ -1,13 +1,14 @@
 """Classification speed and memory, end to end (process start, reading, writing included).
 
-Builds inputs of N postings from the bundled corpus (real texts, repeated) and runs each
-configuration as its own process, printing postings/s and peak RSS:
-  naive          pandas + jieba.lcut per row + the same model (benchmarks/naive_classify.py)
-  local jobs=1   tobroles classify --engine local --jobs 1
-  local jobs=2   tobroles classify --engine local --jobs 2
-  dask           tobroles classify --engine dask (LocalCluster, 2 workers) on 8 Parquet parts
+Two inputs, each configuration its own process, printing seconds, postings/s and peak RSS:
+- a 40,000-row CSV of the labelled ads repeated (title, company, city, description), the file the
+  speed goal is stated on: the plain pipeline (benchmarks/plain_classify.py: read_csv, jieba.lcut,
+  TfidfVectorizer + LinearSVC, to_csv) against `tobroles classify in.csv -o out.csv` (defaults),
+  and the ratio of the two;
+- N postings of the bundled corpus (Parquet): tobroles with --jobs 1 and 2, and dask; the plain
+  pipeline up to --plain-max rows.
 
-Usage: python benchmarks/classify_speed.py [--sizes 10000 100000 1000000] [--naive-max 100000]
+Usage: python benchmarks/classify_speed.py [--sizes 1000000] [--plain-max 100000] [--no-dask]
 Peak RSS is the largest single process (the parent, or any worker it waited for).
 """
 
@@ -53,34 +54,58 @@ def build_input(n: int, folder: Path) -> Path:
     return path
 
 
+def labelled_csv(n: int, folder: Path) -> Path:
+    labels = pd.read_parquet(REPO / "data" / "labels.parquet", columns=["title", "company", "city", "description"])
+    frame = pd.concat([labels] * -(-n // len(labels)), ignore_index=True).iloc[:n]
+    path = folder / f"labelled-{n}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--naive-max", type=int, default=100_000, help="skip the naive run above this size (it takes minutes)")
+    parser.add_argument("--csv-rows", type=int, default=40_000)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1_000_000])
+    parser.add_argument("--plain-max", type=int, default=100_000, help="skip the plain run above this size (it takes many minutes)")
     parser.add_argument("--no-dask", action="store_true")
     args = parser.parse_args()
     tobroles = [sys.executable, "-m", "pipeline"]
+    plain = [sys.executable, "benchmarks/plain_classify.py"]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        subprocess.run([*plain, "fit", str(tmp / "plain.pkl")], check=True, cwd=REPO)
+        source = labelled_csv(args.csv_rows, tmp)
+        timings = {}
+        for name, cmd in [
+            ("plain", [*plain, "run", str(tmp / "plain.pkl"), str(source), str(tmp / "plain.csv")]),
+            ("tobroles", [*tobroles, "classify", str(source), "-o", str(tmp / "tobroles.csv")]),
+        ]:
+            seconds, rss = run(cmd)
+            timings[name] = seconds
+            row = {"postings": args.csv_rows, "input": "csv", "config": name, "seconds": round(seconds, 2), "postings_per_s": round(args.csv_rows / seconds), "peak_rss_mib": round(rss)}
+            results.append(row)
+            print(json.dumps(row), flush=True)
+        print(f"tobroles is {timings['plain'] / timings['tobroles']:.1f}x the plain pipeline on the {args.csv_rows:,}-row CSV", flush=True)
         for n in args.sizes:
             source = build_input(n, tmp)
             configs = []
-            if n <= args.naive_max:
-                configs.append(("naive", [sys.executable, "benchmarks/naive_classify.py", str(source), str(tmp / "naive.csv")]))
+            if n <= args.plain_max:
+                configs.append(("plain", [*plain, "run", str(tmp / "plain.pkl"), str(source), str(tmp / "plain-big.csv")]))
             configs.append(("local jobs=1", [*tobroles, "classify", str(source), "-o", str(tmp / "out1.parquet"), "--jobs", "1"]))
             configs.append(("local jobs=2", [*tobroles, "classify", str(source), "-o", str(tmp / "out2.parquet"), "--jobs", "2"]))
             if not args.no_dask:
                 configs.append(("dask 2 workers", [*tobroles, "classify", str(tmp / f"parts-{n}"), "-o", str(tmp / "out-dask"), "--engine", "dask", "--jobs", "2"]))
             for name, cmd in configs:
                 seconds, rss = run(cmd)
-                row = {"postings": n, "config": name, "seconds": round(seconds, 2), "postings_per_s": round(n / seconds), "peak_rss_mib": round(rss)}
+                row = {"postings": n, "input": "parquet", "config": name, "seconds": round(seconds, 2), "postings_per_s": round(n / seconds), "peak_rss_mib": round(rss)}
                 results.append(row)
                 print(json.dumps(row), flush=True)
     print()
-    print(f"{'postings':>9} {'config':<15} {'seconds':>8} {'postings/s':>11} {'peak RSS MiB':>13}")
+    print(f"{'postings':>9} {'input':<8} {'config':<15} {'seconds':>8} {'postings/s':>11} {'peak RSS MiB':>13}")
     for r in results:
-        print(f"{r['postings']:>9,} {r['config']:<15} {r['seconds']:>8.1f} {r['postings_per_s']:>11,} {r['peak_rss_mib']:>13,}")
+        print(f"{r['postings']:>9,} {r['input']:<8} {r['config']:<15} {r['seconds']:>8.1f} {r['postings_per_s']:>11,} {r['peak_rss_mib']:>13,}")
+    print(f"ratio on the CSV: {timings['plain'] / timings['tobroles']:.1f}x")
     print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
 

@@ -28,7 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from pipeline.classify import RoleClassifier
+from pipeline.estimator import RoleClassifier
 from pipeline.folds import grouped_folds, repost_groups
 from pipeline.metrics import classification_metrics
 from pipeline.train import load_labelled

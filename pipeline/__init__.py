@@ -16,7 +16,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "ClassifyOptions": "batch", "classify_dask": "batch", "classify_files": "batch",
-    "RoleClassifier": "classify", "Model": "model_store", "load_model": "model_store",
+    "RoleClassifier": "estimator", "Model": "model_store", "load_model": "model_store",
     "build_report": "report", "load_classified": "report", "write_report": "report", "run": "run",
     "taxonomy": "taxonomy", "evaluate": "train", "train": "train",
 }

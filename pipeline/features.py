@@ -11,21 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from .sections import split_sections
+from .linear import body_texts, count_unigrams, title_texts
 from .tokenize import DEFAULT_BACKEND, TOKEN_PATTERN, get_tokenizer, stopwords
 
-TEXT_COLUMNS = ("title", "description")
-
-
-def _as_text(values) -> list[str]:
-    return ["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
 
 
 class PostingText(TransformerMixin, BaseEstimator):
@@ -45,14 +38,10 @@ class PostingText(TransformerMixin, BaseEstimator):
         return pd.DataFrame({**self.title_columns(X["title"]), **self.body_columns(X["description"])})
 
     def title_columns(self, titles) -> dict[str, list[str]]:
-        join = get_tokenizer(self.backend).join
-        titles = _as_text(titles)
-        return {"title_words": [join(t) for t in titles], "title_chars": [t.lower() for t in titles]}
+        return title_texts(titles, self.backend)
 
     def body_columns(self, descriptions) -> dict[str, list[str]]:
-        join = get_tokenizer(self.backend).join
-        # One cut per ad: jieba never joins words across a line break, so this equals two cuts.
-        return {"body_words": [join("\n".join(split_sections(d))) for d in _as_text(descriptions)]}
+        return body_texts(descriptions, self.backend)
 
 
 class WordTfidf(TfidfVectorizer):
@@ -69,27 +58,12 @@ class WordTfidf(TfidfVectorizer):
         if self.ngram_range != (1, 1):
             return super().transform(raw_documents)
         check_is_fitted(self, "vocabulary_")
-        documents = list(raw_documents)
-        # All documents as one string, split once: the \x01 markers give each token its row.
-        joined = pa.array([" \x01 ".join(documents)], type=pa.large_string())
-        tokens = pc.split_pattern(joined, " ").flatten()
-        row_ends = pc.equal(tokens, "\x01").to_numpy(zero_copy_only=False)
-        rows = np.cumsum(row_ends)
         if getattr(self, "_terms", None) is None:
             terms = np.empty(len(self.vocabulary_), dtype=object)
             for term, column in self.vocabulary_.items():
                 terms[column] = term
             self._terms = pa.array(terms, type=pa.large_string())
-        # Tokens never become Python objects: the lookup runs in Arrow's hash kernel.
-        columns = pc.index_in(tokens, value_set=self._terms).fill_null(-1).to_numpy()
-        found = columns >= 0
-        counts = sp.csr_matrix(
-            (np.ones(found.sum(), dtype=self.dtype), (rows[found], columns[found])),
-            shape=(len(documents), len(self.vocabulary_)),
-            dtype=self.dtype,
-        )
-        counts.sum_duplicates()
-        return self._tfidf.transform(counts, copy=False)
+        return self._tfidf.transform(count_unigrams(list(raw_documents), self._terms, self.dtype), copy=False)
 
     def __getstate__(self):
         state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()

@@ -1,9 +1,13 @@
 """The model store: save and load a trained classifier as a folder, safely and verifiably.
 
 A model folder holds `model.skops` (the fitted estimator in skops format, never pickle: loading only
-admits the types listed in TRUSTED_TYPES), `metadata.json` (ids, hashes, data, metrics, versions) and a
-model card `README.md`. Loading refuses a file whose hash does not match its metadata (tampered or
+admits the types listed in TRUSTED_TYPES), `linear.npz` + `linear.json` (the same model as plain
+arrays and vocabularies, see linear.py), `metadata.json` (ids, hashes, data, metrics, versions) and a
+model card `README.md`. Loading refuses files whose hashes do not match the metadata (tampered or
 corrupted) and a model trained against another taxonomy.
+
+`load_model` serves classification from the arrays: no scikit-learn or skops import, no skops audit,
+which cost seconds on every run. `load_estimator` returns the scikit-learn estimator itself.
 """
 
 from __future__ import annotations
@@ -22,18 +26,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
-from skops.io.exceptions import UntrustedTypesFoundException
 
-from .classify import RoleClassifier, classify_frame, with_roles
+from .classify import classify_frame, with_roles
 from .ingest import postings_from_frame
+from .linear import ARRAYS_FILE, SPEC_FILE, LinearModel
 from .taxonomy import DEFAULT_MODEL, taxonomy
 
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
 # Our own classes plus the scikit-learn/numpy types that skops does not trust by default.
 TRUSTED_TYPES = [
-    "pipeline.classify.RoleClassifier",
+    "pipeline.estimator.RoleClassifier",
     "pipeline.features.PostingText",
     "pipeline.features.WordTfidf",
     "sklearn.compose._column_transformer.ColumnTransformer",
@@ -64,7 +67,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def model_content_hash(classifier: RoleClassifier) -> str:
+def model_content_hash(classifier) -> str:
     """A hash of what the model learned (vocabularies, weights, calibration) and how it was set up.
 
     The skops file itself is not byte-stable (it names arrays by object id), so the id is computed
@@ -102,7 +105,7 @@ def _sha256(path: Path) -> str:
 class Model:
     """A loaded model: the classifier and what is known about it."""
 
-    classifier: RoleClassifier
+    classifier: LinearModel  # or a RoleClassifier: both score postings the same way
     metadata: dict
     path: Path | None = None
 
@@ -131,18 +134,22 @@ class Model:
         return with_roles(frame, roles).set_axis(frame.index)
 
 
-def save_model(classifier: RoleClassifier, folder: str | os.PathLike, metadata: dict, card: str) -> Model:
+def save_model(classifier, folder: str | os.PathLike, metadata: dict, card: str) -> Model:
     """Write the model folder atomically: a half-written folder never replaces a good one."""
+    import skops.io as sio
+
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         # skops writes vocabularies as verbose JSON; deflate shrinks the file about tenfold.
         sio.dump(classifier, staging / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        classifier.linear().save(staging)
         metadata = {
             "model_id": model_content_hash(classifier),
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "file_sha256": _sha256(staging / MODEL_FILE),
+            "linear_sha256": {name: _sha256(staging / name) for name in (ARRAYS_FILE, SPEC_FILE)},
             "taxonomy_hash": taxonomy().hash,
             "params": classifier.get_params(),
             "library_versions": library_versions(),
@@ -165,23 +172,50 @@ def save_model(classifier: RoleClassifier, folder: str | os.PathLike, metadata: 
     return Model(classifier, metadata, folder)
 
 
-def load_model(path: str | os.PathLike | None = None) -> Model:
-    """Load a model folder (default: the shipped `models/default`), verifying it first."""
-    folder = Path(path) if path else DEFAULT_MODEL
-    model_file, meta_file = folder / MODEL_FILE, folder / METADATA_FILE
-    if not model_file.is_file() or not meta_file.is_file():
-        raise ModelError(f"{folder}: not a model folder (needs {MODEL_FILE} and {METADATA_FILE}); train one with `tobroles train`")
+def _checked_metadata(folder: Path, files: list[str]) -> dict:
+    """The folder's metadata, once its files exist, match their recorded hashes and the taxonomy."""
+    meta_file = folder / METADATA_FILE
+    if not meta_file.is_file() or not all((folder / f).is_file() for f in files):
+        raise ModelError(f"{folder}: not a model folder (needs {', '.join(files)} and {METADATA_FILE}); train one with `tobroles train`")
     try:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ModelError(f"{meta_file}: not valid JSON ({exc})") from exc
-    if _sha256(model_file) != meta.get("file_sha256"):
-        raise ModelError(f"{model_file}: its hash does not match {METADATA_FILE}; the file was changed or corrupted, refusing to load it")
+    recorded = {MODEL_FILE: meta.get("file_sha256"), **(meta.get("linear_sha256") or {})}
+    for name in files:
+        if name not in recorded or recorded[name] is None:
+            raise ModelError(f"{folder}: made by an older tobroles (no hash for {name}); retrain it with `tobroles train`")
+        if _sha256(folder / name) != recorded[name]:
+            raise ModelError(f"{folder / name}: its hash does not match {METADATA_FILE}; the file was changed or corrupted, refusing to load it")
     if meta.get("taxonomy_hash") != taxonomy().hash:
         raise ModelError(
             f"{folder}: trained with taxonomy {meta.get('taxonomy_hash')}, but data/taxonomy.json is "
             f"{taxonomy().hash}; retrain it with `tobroles train`"
         )
+    return meta
+
+
+def load_model(path: str | os.PathLike | None = None) -> Model:
+    """Load a model folder (default: the shipped `models/default`) for classifying, verifying it first."""
+    folder = Path(path) if path else DEFAULT_MODEL
+    meta = _checked_metadata(folder, [ARRAYS_FILE, SPEC_FILE])
+    try:
+        linear = LinearModel.load(folder)
+    except (ValueError, KeyError, OSError) as exc:
+        raise ModelError(f"{folder}: its arrays cannot be read ({exc}); retrain it with `tobroles train`") from exc
+    return Model(linear, meta, folder)
+
+
+def load_estimator(path: str | os.PathLike | None = None) -> Model:
+    """Load a model folder with its scikit-learn estimator (RoleClassifier), verifying it first."""
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    from .estimator import RoleClassifier
+
+    folder = Path(path) if path else DEFAULT_MODEL
+    meta = _checked_metadata(folder, [MODEL_FILE])
+    model_file = folder / MODEL_FILE
     try:
         classifier = sio.load(model_file, trusted=TRUSTED_TYPES)
     except UntrustedTypesFoundException as exc:

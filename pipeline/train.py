@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .classify import RoleClassifier
+from .estimator import RoleClassifier
 from .folds import grouped_folds, repost_groups
 from .ingest import FileSummary, read_postings
 from .metrics import classification_metrics, confidence_metrics

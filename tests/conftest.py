@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.model_store import load_model
+from pipeline.model_store import load_estimator, load_model
 
 FIXTURES = Path(__file__).parent / "fixtures" / "raw"
 EXTRA_FIXTURES = Path(__file__).parent / "fixtures" / "raw_extra"
@@ -27,7 +27,14 @@ def extra_fixtures() -> Path:
 
 @pytest.fixture(scope="session")
 def shipped_model():
+    """The shipped model as classification loads it: arrays, no scikit-learn."""
     return load_model()
+
+
+@pytest.fixture(scope="session")
+def shipped_estimator():
+    """The shipped model's scikit-learn estimator (RoleClassifier), from model.skops."""
+    return load_estimator()
 
 
 @pytest.fixture(scope="session")

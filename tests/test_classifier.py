@@ -1,5 +1,8 @@
 import hashlib
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -7,13 +10,15 @@ import pytest
 import skops.io as sio
 from typer.testing import CliRunner
 
-from pipeline.classify import RoleClassifier
+from pipeline.estimator import RoleClassifier
 from pipeline.folds import grouped_folds, repost_groups
 from pipeline.cli import app
-from pipeline.model_store import ModelError, load_model
+from pipeline.model_store import ModelError, load_estimator, load_model
 from pipeline.sections import split_sections
 from pipeline.tokenize import agreement, get_tokenizer
 from pipeline.train import TrainingDataError, evaluate, load_labelled, train
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +89,15 @@ def test_train_save_load_predict_and_deterministic_id(small_labelled, tmp_path):
     assert np.allclose(proba.sum(axis=1), 1) and proba.shape == (2, 8)
 
 
-def test_a_tampered_model_file_is_refused(small_labelled, tmp_path):
+@pytest.mark.parametrize("name, loader", [("model.skops", load_estimator), ("linear.npz", load_model), ("linear.json", load_model)])
+def test_a_tampered_model_file_is_refused(small_labelled, tmp_path, name, loader):
     train([small_labelled], tmp_path / "m", folds=0)
-    model_file = tmp_path / "m" / "model.skops"
+    model_file = tmp_path / "m" / name
     data = bytearray(model_file.read_bytes())
     data[len(data) // 2] ^= 0xFF
     model_file.write_bytes(bytes(data))
     with pytest.raises(ModelError, match="hash does not match"):
-        load_model(tmp_path / "m")
+        loader(tmp_path / "m")
 
 
 def test_a_model_of_another_taxonomy_is_refused(small_labelled, tmp_path):
@@ -134,11 +140,11 @@ def test_a_model_from_an_older_tobroles_is_refused_clearly(small_labelled, tmp_p
     meta["file_sha256"] = hashlib.sha256(model_file.read_bytes()).hexdigest()
     meta_file.write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelError, match="older tobroles.*retrain"):
-        load_model(tmp_path / "m")
+        load_estimator(tmp_path / "m")
 
 
-def test_other_is_learned_as_clusters_and_answered_as_one_class(shipped_model, labels):
-    clf = shipped_model.classifier
+def test_other_is_learned_as_clusters_and_answered_as_one_class(shipped_model, shipped_estimator, labels):
+    clf = shipped_estimator.classifier
     other = list(clf.classes_).index("other")
     clusters = np.flatnonzero(clf.subclass_owner_[clf.svm_.classes_] == other)
     assert len(clusters) == shipped_model.metadata["other_clusters"] == 8
@@ -162,8 +168,8 @@ def test_other_is_one_class_when_it_has_too_few_ads_to_cluster(small_labelled):
     assert set(clf.predict(data.X)) <= set(clf.classes_)
 
 
-def test_the_module_svm_adds_to_every_role_of_its_module(shipped_model, labels):
-    clf = shipped_model.classifier
+def test_the_module_svm_adds_to_every_role_of_its_module(shipped_model, shipped_estimator, labels):
+    clf = shipped_estimator.classifier
     assert clf.module_weight == shipped_model.metadata["module_weight"] > 0
     assert list(clf.module_svm_.classes_) == ["acquisition", "conversion", "other", "service"]
     ads = labels[labels["role"] != "other"].head(200)[["title", "description"]]
@@ -214,11 +220,30 @@ def test_shipped_model_explains_its_labels(shipped_model):
     assert "续费" in out["explanation"].iloc[0]
 
 
-def test_fast_features_equal_sklearns(shipped_model, corpus_sample):
-    clf = shipped_model.classifier
+def test_fast_features_equal_sklearns(shipped_estimator, corpus_sample):
+    clf = shipped_estimator.classifier
     fast = clf.features(corpus_sample)
     reference = clf.vectorizers_.transform(clf.text_.transform(corpus_sample))
     assert abs(fast - reference).max() < 1e-6
+
+
+def test_the_arrays_predict_exactly_as_the_estimator(shipped_model, shipped_estimator, corpus_sample, labels):
+    ads = pd.concat([corpus_sample, labels.head(300)], ignore_index=True)[["title", "description"]]
+    assert shipped_model.id == shipped_estimator.id
+    assert list(shipped_model.classifier.predict(ads)) == list(shipped_estimator.classifier.predict(ads))
+    assert np.allclose(shipped_model.classifier.predict_proba(ads), shipped_estimator.classifier.predict_proba(ads), atol=1e-9)
+
+
+def test_classifying_never_imports_scikit_learn_or_skops(tmp_path):
+    code = (
+        "import sys; from pipeline.batch import classify_files; "
+        f"classify_files(['tests/fixtures/raw/neitui_运营.csv'], {str(tmp_path / 'out.csv')!r}); "
+        "print(sorted(m for m in ('sklearn', 'skops') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    help_code = "import sys; from typer.testing import CliRunner; from pipeline.cli import app; CliRunner().invoke(app, ['--help']); CliRunner().invoke(app, ['roles']); print(sorted(m for m in ('sklearn', 'skops', 'scipy') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", help_code], capture_output=True, text=True, cwd=REPO, check=True).stdout.strip() == "[]"
 
 
 def test_evaluate_and_train_commands(small_labelled, tmp_path):

@@ -45,7 +45,7 @@ def train_cli(
     """Train a classifier on labelled postings, cross-validate it, and save the model folder."""
     from rich.table import Table
 
-    from ..classify import RoleClassifier
+    from ..estimator import RoleClassifier
     from ..ingest.sources import SourceError
     from ..model_store import ModelError
     from ..outputs import OutputError

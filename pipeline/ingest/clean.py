@@ -26,6 +26,8 @@ _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,
 # Full-width ASCII (U+FF01..U+FF5E) to ASCII; Chinese punctuation outside that block is kept.
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
+# Chinese text is full of these; Arrow replaces them in bulk, Python translates what remains.
+_COMMON_FULLWIDTH = "，：（）；！？％＋－／＆＃＠．"
 # A cell that holds a Python/JSON list of strings: "['岗位职责：', '1、负责…']".
 _LIST_LITERAL = r"^\s*\[\s*['\"]"
 
@@ -39,7 +41,6 @@ _BLOCK_TAG = r"(?i)<\s*(?:br|/p|/li|/div|/h\d|/tr)\s*/?\s*>"
 _ANY_TAG = r"<[^<>]{0,500}>"
 _INLINE_SPACE = r"[ \t\f\v\x{00a0}\x{3000}]+"
 _BLANK_LINES = r"\n[ \t\n]*\n"
-_TRUNCATED = r"(?:\.{3}|…|。。。)$"
 
 
 def _items(text: str) -> str:
@@ -66,16 +67,11 @@ def _fullwidth(text: str) -> str:
 
 def _where(values: pa.Array, pattern: str, fn: Callable[[str], str], literal: bool = False) -> pa.Array:
     """Apply a Python function only to the values that contain `pattern` (most contain none)."""
-    hit = (pc.match_substring if literal else pc.match_substring_regex)(values, pattern)
-    hit = pc.fill_null(hit, False)
+    hit = pc.fill_null((pc.match_substring if literal else pc.match_substring_regex)(values, pattern), False)
     if not pc.any(hit).as_py():
         return values
-    index = pc.indices_nonzero(hit)
-    fixed = pa.array([fn(v) for v in pc.take(values, index).to_pylist()], type=values.type)
-    out = values.to_pylist()
-    for i, v in zip(index.to_pylist(), fixed.to_pylist()):
-        out[i] = v
-    return pa.array(out, type=values.type)
+    fixed = pa.array([fn(v) for v in pc.filter(values, hit).to_pylist()], type=values.type)
+    return pc.replace_with_mask(values, hit, fixed)
 
 
 def _replace(values: pa.Array, pattern: str, replacement: str) -> pa.Array:
@@ -96,6 +92,8 @@ def _clean_values(values: pa.Array, semicolon_breaks: bool, stats: dict | None) 
     values = _replace(_replace(values, _ANSI, ""), _HIDDEN, "")
     if semicolon_breaks:
         values = _replace(values, r"[;；]", "\n")
+    for char in _COMMON_FULLWIDTH:
+        values = pc.replace_substring(values, char, chr(_FULLWIDTH[ord(char)]))
     values = _where(values, r"[\x{ff01}-\x{ff5e}\x{3000}]", _fullwidth)
     values = pc.replace_substring(values, "**", "")
     values = _replace(values, _INLINE_SPACE, " ")
@@ -127,4 +125,6 @@ def clean_field(s: pd.Series, stats: dict | None = None) -> pd.Series:
 
 def is_truncated(description: pd.Series) -> pd.Series:
     """Descriptions that the board cut off (Zhilian ends them with '...')."""
-    return description.fillna("").str.contains(_TRUNCATED, regex=True).astype(bool)
+    values = pa.array(description.astype("string").array, type=pa.large_string())
+    cut = pc.or_(pc.or_(pc.ends_with(values, "..."), pc.ends_with(values, "…")), pc.ends_with(values, "。。。"))
+    return pd.Series(pc.fill_null(cut, False).to_numpy(zero_copy_only=False), index=description.index, dtype=bool)

@@ -1,0 +1,254 @@
+"""The fitted classifier as plain arrays: what classifying needs, without scikit-learn or skops.
+
+A trained `RoleClassifier` is, at prediction time, three TF-IDF blocks (title words, title
+characters, duties words) and one linear layer (role SVM + module SVM, `other`'s clusters). Importing
+scikit-learn and skops and auditing a skops file costs seconds on every run, more than classifying a
+small file, so the model folder also keeps that layer as a NumPy archive (no pickle) and a JSON of
+vocabularies, and `LinearModel` scores from them with NumPy, SciPy and Arrow alone. `RoleClassifier`
+predicts through the same `LinearModel`, so there is one implementation of scoring.
+
+The TF-IDF transforms reproduce scikit-learn's (word n-grams after stop words, `char_wb` n-grams,
+sublinear tf, idf, l2 norm); tests compare them with scikit-learn's on the bundled corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
+
+from .sections import split_sections
+from .tokenize import TOKEN_PATTERN, get_tokenizer
+
+ARRAYS_FILE = "linear.npz"
+SPEC_FILE = "linear.json"
+_TOKEN = re.compile(TOKEN_PATTERN)
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+def _as_text(values) -> list[str]:
+    return ["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
+
+
+def title_texts(titles, backend: str) -> dict[str, list[str]]:
+    join = get_tokenizer(backend).join
+    titles = _as_text(titles)
+    return {"title_words": [join(t) for t in titles], "title_chars": [t.lower() for t in titles]}
+
+
+def body_texts(descriptions, backend: str) -> dict[str, list[str]]:
+    join = get_tokenizer(backend).join
+    # One cut per ad: jieba never joins words across a line break, so this equals two cuts.
+    return {"body_words": [join("\n".join(split_sections(d))) for d in _as_text(descriptions)]}
+
+
+def count_unigrams(documents: list[str], terms: pa.Array, dtype=np.float32) -> sp.csr_matrix:
+    """Counts of space-separated tokens over a vocabulary, in Arrow: splitting and looking every
+    token up in Python costs about 75 µs per ad. Tokens never become Python objects."""
+    joined = pa.array([" \x01 ".join(documents)], type=pa.large_string())
+    tokens = pc.split_pattern(joined, " ").flatten()
+    rows = np.cumsum(pc.equal(tokens, "\x01").to_numpy(zero_copy_only=False))
+    columns = pc.index_in(tokens, value_set=terms).fill_null(-1).to_numpy()
+    found = columns >= 0
+    counts = sp.csr_matrix(
+        (np.ones(found.sum(), dtype=dtype), (rows[found], columns[found])), shape=(len(documents), len(terms)), dtype=dtype
+    )
+    counts.sum_duplicates()
+    return counts
+
+
+def _word_ngrams(text: str, stop_words: frozenset, ngram_range: tuple[int, int]) -> list[str]:
+    tokens = [t for t in _TOKEN.findall(text) if t not in stop_words]
+    low, high = ngram_range
+    grams = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), min(high, len(tokens)) + 1):
+        grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return grams
+
+
+def _char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+    grams = []
+    low, high = ngram_range
+    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
+        word = f" {word} "
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(word[offset : offset + n])
+            while offset + n < len(word):
+                offset += 1
+                grams.append(word[offset : offset + n])
+            if offset == 0:  # a word shorter than n counts once
+                break
+    return grams
+
+
+@dataclass
+class TfidfBlock:
+    """One TF-IDF vectoriser's fitted state, and its transform."""
+
+    name: str
+    analyzer: str  # "unigrams" (pre-joined tokens), "words" or "char_wb"
+    ngram_range: tuple[int, int]
+    stop_words: frozenset
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    weight: float
+
+    def __post_init__(self) -> None:
+        terms = np.empty(len(self.vocabulary), dtype=object)
+        for term, column in self.vocabulary.items():
+            terms[column] = term
+        self.terms = terms
+        self._terms = pa.array(terms, type=pa.large_string())
+
+    def counts(self, documents: list[str]) -> sp.csr_matrix:
+        if self.analyzer == "unigrams":
+            return count_unigrams(documents, self._terms)
+        rows, columns = [], []
+        get = self.vocabulary.get
+        for row, doc in enumerate(documents):
+            grams = _char_wb_ngrams(doc, self.ngram_range) if self.analyzer == "char_wb" else _word_ngrams(doc, self.stop_words, self.ngram_range)
+            found = [c for c in map(get, grams) if c is not None]
+            columns += found
+            rows += [row] * len(found)
+        counts = sp.csr_matrix(
+            (np.ones(len(columns), dtype=np.float32), (rows, columns)), shape=(len(documents), len(self.vocabulary)), dtype=np.float32
+        )
+        counts.sum_duplicates()
+        return counts
+
+    def transform(self, documents: list[str]) -> sp.csr_matrix:
+        x = self.counts(documents)
+        np.log(x.data, x.data)
+        x.data += 1  # sublinear tf
+        x.data *= self.idf[x.indices]
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1), dtype=np.float64)).ravel()
+        norms[norms == 0] = 1
+        x.data /= np.repeat(norms, np.diff(x.indptr)).astype(x.dtype)
+        return x * np.float32(self.weight) if self.weight != 1 else x
+
+
+def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    z = scores / temperature
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def class_scores(raw: np.ndarray, owner: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per-label scores → per-class: a class never seen scores -inf, a split class its best label."""
+    scores = np.full((raw.shape[0], n_classes), -np.inf)
+    scores[:, owner] = raw
+    split, counts = np.unique(owner, return_counts=True)
+    for c in split[counts > 1]:
+        scores[:, c] = raw[:, owner == c].max(axis=1)
+    return scores
+
+
+class LinearModel:
+    """Predicts exactly as the RoleClassifier it was taken from: features, probabilities, explanations."""
+
+    def __init__(self, backend: str, blocks: list[TfidfBlock], classes: np.ndarray, coef: np.ndarray, intercept: np.ndarray, owner: np.ndarray, temperature: float):
+        self.backend = backend
+        self.blocks = blocks
+        self.classes_ = np.asarray(classes, dtype=object)
+        self.coef = np.asarray(coef, dtype=np.float64)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.owner = np.asarray(owner, dtype=np.int64)
+        self.temperature_ = float(temperature)
+
+    # ------------------------------------------------------------------ scoring
+
+    def features(self, X: pd.DataFrame) -> sp.csr_matrix:
+        """The sparse features of postings (title, description). Real ad sets repeat themselves
+        (reposts, standard titles), so each distinct title and description is featurised once."""
+        title_rows, titles = pd.factorize(X["title"].fillna(""))
+        body_rows, bodies = pd.factorize(X["description"].fillna(""))
+        texts = {**title_texts(titles, self.backend), **body_texts(bodies, self.backend)}
+        rows = {"title_words": title_rows, "title_chars": title_rows, "body_words": body_rows}
+        return sp.hstack([block.transform(texts[block.name])[rows[block.name]] for block in self.blocks], format="csr")
+
+    def scores_of_features(self, features) -> np.ndarray:
+        return class_scores(features @ self.coef.T + self.intercept, self.owner, len(self.classes_))
+
+    def proba_of_features(self, features) -> np.ndarray:
+        return _softmax(self.scores_of_features(features), self.temperature_)
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        return self.scores_of_features(self.features(X))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.proba_of_features(self.features(X))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
+
+    def feature_names(self) -> list[str]:
+        return [f"{b.name}__{t}" for b in self.blocks for t in b.terms]
+
+    def explain_features(self, features, roles, top: int = 5) -> list[list[tuple[str, float]]]:
+        """For each posting, the terms that pushed it most towards `roles[i]`: feature value × weight.
+        A split class explains with the weights of the label that scored the ad highest."""
+        features = features.tocsr()
+        names = self.feature_names()
+        rows_of = {c: np.flatnonzero(self.owner == i) for i, c in enumerate(self.classes_)}
+        raw = features @ self.coef.T + self.intercept
+        out = []
+        for i, role in enumerate(roles):
+            start, end = features.indptr[i], features.indptr[i + 1]
+            candidates = rows_of.get(role, ())
+            if len(candidates) == 0 or start == end:
+                out.append([])
+                continue
+            row = candidates[raw[i, candidates].argmax()]
+            columns = features.indices[start:end]
+            contributions = features.data[start:end] * self.coef[row][columns]
+            order = np.argsort(-contributions)[:top]
+            out.append([(_term(names[columns[j]]), round(float(contributions[j]), 3)) for j in order if contributions[j] > 0])
+        return out
+
+    def explain(self, X: pd.DataFrame, roles, top: int = 5) -> list[list[tuple[str, float]]]:
+        return self.explain_features(self.features(X), roles, top)
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, folder: Path) -> None:
+        arrays = {"coef": self.coef, "intercept": self.intercept, "owner": self.owner}
+        arrays.update({f"idf__{b.name}": b.idf for b in self.blocks})
+        np.savez_compressed(folder / ARRAYS_FILE, **arrays)
+        spec = {
+            "backend": self.backend,
+            "classes": [str(c) for c in self.classes_],
+            "temperature": self.temperature_,
+            "blocks": [
+                {"name": b.name, "analyzer": b.analyzer, "ngram_range": list(b.ngram_range), "stop_words": sorted(b.stop_words), "weight": b.weight, "terms": list(b.terms)}
+                for b in self.blocks
+            ],
+        }
+        (folder / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> LinearModel:
+        spec = json.loads((folder / SPEC_FILE).read_text(encoding="utf-8"))
+        with np.load(folder / ARRAYS_FILE, allow_pickle=False) as arrays:
+            blocks = [
+                TfidfBlock(
+                    b["name"], b["analyzer"], tuple(b["ngram_range"]), frozenset(b["stop_words"]),
+                    {t: i for i, t in enumerate(b["terms"])}, arrays[f"idf__{b['name']}"], float(b["weight"]),
+                )
+                for b in spec["blocks"]
+            ]
+            return cls(spec["backend"], blocks, np.array(spec["classes"], dtype=object), arrays["coef"], arrays["intercept"], arrays["owner"], spec["temperature"])
+
+
+def _term(feature_name: str) -> str:
+    """'title_words__客户成功' → 'title:客户成功'; 'body_words__私域' → '私域'."""
+    block, _, term = feature_name.partition("__")
+    return term if block == "body_words" else f"title:{term.strip()}"
