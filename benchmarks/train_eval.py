@@ -7,6 +7,10 @@ folds `tobroles train` uses: stratified, with reposts of one ad kept in one fold
              `other` learned as 8 k-means clusters, a module SVM adding to its roles' scores,
              samples weighted by annotator sureness, temperature-calibrated probabilities)
 
+Then a learning curve (the shipped model trained on 25/50/100% of each training fold, scored on the
+same test folds) and how well confidence ranks the errors (the share of errors among the 20% least
+confident held-out predictions, and ECE).
+
 Then a check that the shipped hyper-parameters were not tuned to these folds: on a fixed 80/20 split
 (one fold of a 5-fold grouped split, seed 42), title_weight and C, then other_clusters, then
 module_weight are chosen by 5-fold CV on the 80% alone (by macro-F1 plus module accuracy, the two
@@ -30,7 +34,7 @@ from sklearn.svm import LinearSVC
 
 from pipeline.estimator import RoleClassifier
 from pipeline.folds import grouped_folds, repost_groups
-from pipeline.metrics import classification_metrics
+from pipeline.metrics import classification_metrics, confidence_metrics
 from pipeline.train import load_labelled
 
 
@@ -46,16 +50,29 @@ def baseline_text(frame) -> list[str]:
     return (frame["title"].fillna("") + " " + frame["description"].fillna("")).tolist()
 
 
-def cross_validate(data, make, as_input, folds: int, seed: int = 0, weighted: bool = False):
+def cross_validate(data, make, as_input, folds: int, seed: int = 0, weighted: bool = False, share: float = 1.0):
+    """Metrics of held-out predictions; `share` < 1 trains on that share of each training fold."""
     X, y, w = data.X, data.y, data.weights
     predicted = np.empty(len(y), dtype=object)
+    confidence = np.full(len(y), np.nan)
     started = time.perf_counter()
+    rng = np.random.default_rng(seed)
     for train_idx, test_idx in grouped_folds(repost_groups(X["description"]), y, folds, seed):
+        if share < 1:
+            train_idx = np.sort(rng.choice(train_idx, int(share * len(train_idx)), replace=False))
         model = make()
         fit_params = {"sample_weight": w[train_idx]} if weighted else {}
         model.fit(as_input(X.iloc[train_idx]), y[train_idx], **fit_params)
-        predicted[test_idx] = model.predict(as_input(X.iloc[test_idx]))
-    return classification_metrics(y, predicted), time.perf_counter() - started
+        if hasattr(model, "predict_proba"):
+            proba = model.predict_proba(as_input(X.iloc[test_idx]))
+            predicted[test_idx] = model.classes_[proba.argmax(axis=1)]
+            confidence[test_idx] = proba.max(axis=1)
+        else:
+            predicted[test_idx] = model.predict(as_input(X.iloc[test_idx]))
+    metrics = classification_metrics(y, predicted)
+    if not np.isnan(confidence).any():
+        metrics["confidence"] = confidence_metrics(predicted == y, confidence)
+    return metrics, time.perf_counter() - started
 
 
 def line(name: str, m: dict, seconds: float | None = None) -> str:
@@ -80,6 +97,14 @@ def main() -> None:
     started = time.perf_counter()
     RoleClassifier().fit(data.X, data.y, sample_weight=data.weights)
     print(f"\ntraining the shipped model on all {len(data.frame):,} ads: {time.perf_counter() - started:.1f}s")
+
+    c = ours["confidence"]
+    print(f"\nreview: the 20% least confident held-out rows (confidence < {c['review_threshold']:.2f}) hold {c['review_capture']:.1%} of the errors; ECE {c['ece']:.3f}")
+    print("\nlearning curve (share of each training fold; same test folds):")
+    for share in (0.25, 0.5):
+        m = cross_validate(data, RoleClassifier, lambda X: X, args.folds, weighted=True, share=share)[0]
+        print(line(f"  {share:.0%} of the labels", m))
+    print(line("  100% of the labels", ours))
 
     print("\nper role (tobroles CV):")
     for role, m in ours["per_role"].items():

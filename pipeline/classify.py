@@ -27,7 +27,7 @@ def check_frame(X) -> pd.DataFrame:
 
 
 def classify_frame(
-    classifier: RoleClassifier,
+    classifier,
     postings: pd.DataFrame,
     *,
     model_id: str,

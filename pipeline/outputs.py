@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -47,7 +48,18 @@ def excel_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _xlsx_value(value, sheet):
+@dataclass(frozen=True)
+class SheetStyle:
+    """How a sheet meant for people looks: column widths (characters), wrapped columns, a frozen
+    header row, and drop-down lists (column → a list formula such as "=taxonomy!$A$2:$A$27")."""
+
+    widths: dict[str, float] = field(default_factory=dict)
+    wrap: frozenset[str] = frozenset()
+    freeze_header: bool = False
+    lists: dict[str, str] = field(default_factory=dict)
+
+
+def _xlsx_value(value, sheet, alignment=None):
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -60,24 +72,42 @@ def _xlsx_value(value, sheet):
     if not isinstance(value, str):
         return value
     text = ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_MAX_CELL]
-    if text.startswith(FORMULA_START):
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.data_type = "s"  # text, whatever it looks like
-        return cell
-    return text
+    if not text.startswith(FORMULA_START) and alignment is None:
+        return text
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"  # text, whatever it looks like
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell
 
 
-def write_xlsx(path: str | os.PathLike, sheets: dict[str, pd.DataFrame]) -> None:
+def write_xlsx(path: str | os.PathLike, sheets: dict[str, pd.DataFrame], styles: dict[str, SheetStyle] | None = None) -> None:
     """Sheets of a workbook, every text cell stored as text (never a formula). Not atomic by itself:
     callers write to an atomic_path."""
     import openpyxl
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     workbook = openpyxl.Workbook(write_only=True)
     for name, frame in sheets.items():
         sheet = workbook.create_sheet(str(name)[:31])
+        style = (styles or {}).get(name, SheetStyle())
+        letter = {c: get_column_letter(i + 1) for i, c in enumerate(frame.columns)}
+        for column, width in style.widths.items():
+            sheet.column_dimensions[letter[column]].width = width
+        if style.freeze_header:
+            sheet.freeze_panes = "A2"
+        last = max(len(frame) + 1, 2)
+        for column, formula in style.lists.items():
+            validation = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True)
+            validation.add(f"{letter[column]}2:{letter[column]}{last}")
+            sheet.data_validations.append(validation)
+        wrapped = Alignment(wrap_text=True, vertical="top")
+        aligned = [wrapped if c in style.wrap else None for c in frame.columns]
         sheet.append([_xlsx_value(str(c), sheet) for c in frame.columns])
         for row in frame.itertuples(index=False, name=None):
-            sheet.append([_xlsx_value(v, sheet) for v in row])
+            sheet.append([_xlsx_value(v, sheet, a) for v, a in zip(row, aligned)])
     workbook.save(path)
 
 

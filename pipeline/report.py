@@ -51,15 +51,15 @@ class Report:
     confidence_histogram: pd.DataFrame | None = None
 
 
-def load_classified(sources: list[str | os.PathLike]) -> pd.DataFrame:
-    """The columns the report needs from classified files (any format `ingest` reads)."""
+def load_classified(sources: list[str | os.PathLike], columns: list[str] = NEEDED) -> pd.DataFrame:
+    """`columns` (default: those the report needs) of classified files (any format `ingest` reads)."""
     frames = []
     with ExitStack() as stack:
         for raw in iter_files(list(sources), stack):
             for chunk in read_chunks(raw):
                 if "role" not in chunk.columns:
                     raise ReportError(f"{raw.name}: no `role` column; run `tobroles classify` on it first")
-                frames.append(chunk[[c for c in NEEDED if c in chunk.columns]])
+                frames.append(chunk[[c for c in columns if c in chunk.columns]])
     if not frames:
         raise SourceError(f"no data files in {', '.join(map(str, sources))}")
     frame = pd.concat(frames, ignore_index=True)

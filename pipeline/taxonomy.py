@@ -63,8 +63,12 @@ class Taxonomy:
     def roles_in(self, module_id: str) -> list[Role]:
         return [r for r in self.roles if r.module == module_id]
 
+    def label(self, role_id: str) -> str:
+        """'客服 (customer_service)': how review sheets show a role, readable and unambiguous."""
+        return f"{self.role(role_id).zh} ({role_id})"
+
     def resolve(self, label: object) -> str:
-        """Map a user's label (role id, Chinese name or English name) to the role id."""
+        """Map a user's label (role id, Chinese name, English name or `label()`) to the role id."""
         key = str(label).strip() if label is not None else ""
         found = self._lookup.get(key) or self._lookup.get(key.lower())
         if found is None:
@@ -78,7 +82,7 @@ class Taxonomy:
         by_id = {r.id: r for r in self.roles}
         lookup: dict[str, str] = {}
         for r in self.roles:
-            for name in (r.id, r.zh, r.en, r.en.lower()):
+            for name in (r.id, r.zh, r.en, r.en.lower(), f"{r.zh} ({r.id})"):
                 lookup[name] = r.id
         object.__setattr__(self, "_by_id", by_id)
         object.__setattr__(self, "_modules", {m.id: m for m in self.modules})

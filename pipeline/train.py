@@ -8,11 +8,14 @@ Problems (unknown roles, empty texts, conflicting duplicate labels) are reported
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import logging
 import os
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,8 +24,10 @@ from sklearn.base import clone
 from .estimator import RoleClassifier
 from .folds import grouped_folds, repost_groups
 from .ingest import FileSummary, read_postings
+from .ingest.sources import RawFile
 from .metrics import classification_metrics, confidence_metrics
 from .model_store import DEFAULT_MODEL, Model, load_model, save_model
+from .outputs import write_table
 from .taxonomy import DATA_DIR, OTHER, TaxonomyError, taxonomy
 
 log = logging.getLogger(__name__)
@@ -66,35 +71,86 @@ class LabelledData:
         return h.hexdigest()[:16]
 
 
+def _label_studio_export(source) -> RawFile | None:
+    """A Label Studio JSON export (tasks with `data` and `annotations`) as a table of labelled ads:
+    the role is the last kept annotation's choice (`annotations[].result[].value.choices`), `sure`
+    its `sure` choice when the config has one. Anything else: None."""
+    path = Path(str(source))
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    try:
+        tasks = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not (isinstance(tasks, list) and tasks and all(isinstance(task, dict) and "data" in task and "annotations" in task for task in tasks)):
+        return None
+    rows = []
+    for task in tasks:
+        data = task.get("data") or {}
+        kept = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+        role = sure = None
+        for region in (kept[-1].get("result") or []) if kept else []:
+            choices = (region.get("value") or {}).get("choices") or []
+            if choices and region.get("from_name") == "sure":
+                sure = choices[0]
+            elif choices and role is None:
+                role = choices[0]
+        rows.append({**{k: data.get(k) for k in ("id", "source", "title", "company", "description", "check")}, "role": role, "sure": sure})
+    buffer = io.BytesIO()
+    pd.DataFrame(rows).astype("string").to_parquet(buffer, index=False)
+    return RawFile(name=str(path), suffix=".parquet", data=buffer.getvalue())
+
+
 def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[str, str] | None = None) -> LabelledData:
-    """Read labelled postings; rows with problems are left out and listed in `problems`."""
+    """Read labelled postings; rows with problems are left out and listed in `problems`.
+
+    Rows whose role is empty are not labelled yet (a review sheet half filled) and are skipped with
+    a count; a file in which no row has a role, an unknown role, or a review-sheet row whose id or
+    text was changed (its `check` no longer matches) is a problem named with file and row."""
     sources = list(sources) if sources else [BUNDLED_LABELS]
     t = taxonomy()
     frames, problems, files = [], [], []
+    labelled_in: dict[str, int] = {}
+    readable = [_label_studio_export(s) or s for s in sources]
     with ExitStack() as stack:
-        for batch in read_postings(sources, stack, files, columns=columns, keep_going=False):
+        for batch in read_postings(readable, stack, files, columns=columns, keep_going=False):
             if batch.postings is None:
                 continue
-            if "role" not in batch.original.columns:
+            original = batch.original
+            if "role" not in original.columns:
                 raise TrainingDataError(f"{batch.raw.name}: no `role` column; labelled data needs one (role id or 中文 name)")
-            rows = batch.postings[["title", "description", "raw_file", "raw_row"]].copy()
-            labels = batch.original["role"].astype("string")
+            rows = batch.postings[["posting_id", "title", "description", "raw_file", "raw_row"]].copy()
+            labels = original["role"].astype("string").str.strip().replace("", pd.NA)
+            blank = labels.isna().to_numpy()
+            labelled_in[batch.raw.name] = labelled_in.get(batch.raw.name, 0) + int((~blank).sum())
             role_of = {label: _resolve(t, label) for label in labels.dropna().unique()}
             rows["role"] = labels.map(role_of).to_numpy(dtype=object)
-            unresolved = rows["role"].isna().to_numpy()
-            for label, raw_row in zip(labels[unresolved], rows.loc[unresolved, "raw_row"]):
-                problem = "empty role" if pd.isna(label) else f"unknown role {label!r}"
-                problems.append(f"{batch.raw.name} row {raw_row}: {problem}")
-            sure = pd.to_numeric(batch.original.get("sure", pd.Series(3, index=rows.index)), errors="coerce")
+            for label, raw_row in zip(labels[~blank & rows["role"].isna().to_numpy()], rows.loc[~blank & rows["role"].isna().to_numpy(), "raw_row"]):
+                problems.append(f"{batch.raw.name} row {raw_row}: unknown role {label!r} (see `tobroles roles`)")
+            if blank.any():
+                problems.append(f"{batch.raw.name}: {int(blank.sum()):,} rows without a role (not labelled) left out")
+            if {"check", "id"} <= set(original.columns):
+                from .review import check_of
+
+                text = original.reindex(columns=["id", "title", "description"]).astype("string").fillna("")
+                expected = [check_of(*r) for r in text.itertuples(index=False, name=None)]
+                changed = (original["check"].astype("string").fillna("") != pd.Series(expected, index=original.index)).to_numpy() & ~blank
+                for raw_row in rows.loc[changed, "raw_row"]:
+                    problems.append(f"{batch.raw.name} row {raw_row}: its id or text was changed after export (the check column no longer matches); left out")
+                rows.loc[changed, "role"] = None
+            sure = pd.to_numeric(original["sure"], errors="coerce") if "sure" in original.columns else pd.Series(3, index=rows.index)
             rows["weight"] = sure.map(SURE_WEIGHTS).fillna(1.0).to_numpy()
             empty = rows["title"].isna() & rows["description"].isna()
             for raw_row in rows.loc[empty & rows["role"].notna(), "raw_row"]:
                 problems.append(f"{batch.raw.name} row {raw_row}: no title and no description")
             frames.append(rows[~empty & rows["role"].notna()])
-    if not frames:
+    for name, n in labelled_in.items():
+        if n == 0:
+            raise TrainingDataError(f"{name}: the role column is empty; fill it (a role id, 中文 name or the drop-down's label) before training")
+    if not frames or not sum(len(f) for f in frames):
         raise TrainingDataError(f"no labelled postings in {', '.join(map(str, sources))}")
     frame = pd.concat(frames, ignore_index=True)
-    text_key = frame["title"].fillna("") + "\x00" + frame["description"].fillna("")
+    text_key = _text_key(frame)
     roles_per_text = frame.groupby(text_key)["role"].nunique()
     conflicting = text_key.isin(roles_per_text[roles_per_text > 1].index)
     for key, group in frame[conflicting].groupby(text_key[conflicting]):
@@ -102,6 +158,32 @@ def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[
         problems.append(f"same text labelled {sorted(set(group['role']))}: {where}; left out")
     frame = frame[~conflicting].reset_index(drop=True)
     return LabelledData(frame, problems, files)
+
+
+def _text_key(frame: pd.DataFrame) -> pd.Series:
+    return frame["title"].fillna("") + "\x00" + frame["description"].fillna("")
+
+
+@dataclass
+class Merged:
+    data: LabelledData
+    added: int  # the user's labelled ads
+    overridden: int  # bundled ads the user labelled otherwise
+    confirmed: int  # bundled ads the user labelled the same
+
+
+def merge_labels(base: LabelledData, user: LabelledData) -> Merged:
+    """The bundled labels plus the user's: on the same posting (board id or the same text) the user's
+    label wins."""
+    user_keys = dict(zip(_text_key(user.frame), user.frame["role"]))
+    user_ids = dict(zip(user.frame["posting_id"].dropna(), user.frame.loc[user.frame["posting_id"].notna(), "role"]))
+    keys, ids = _text_key(base.frame), base.frame["posting_id"]
+    theirs = keys.map(user_keys).fillna(ids.map(user_ids))
+    replaced = theirs.notna().to_numpy()
+    overridden = int((theirs[replaced] != base.frame.loc[replaced, "role"]).sum())
+    frame = pd.concat([base.frame[~replaced], user.frame], ignore_index=True)
+    data = LabelledData(frame, base.problems + user.problems, base.files + user.files)
+    return Merged(data, len(user.frame), overridden, int(replaced.sum()) - overridden)
 
 
 def _resolve(t, label: str) -> str | None:
@@ -127,11 +209,16 @@ def check_trainable(data: LabelledData) -> list[str]:
     return warnings
 
 
-def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 5, seed: int = 0) -> tuple[dict, np.ndarray]:
-    """Held-out predictions for every sample from stratified k-fold CV with reposts kept in one fold, and their metrics."""
+def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 5, seed: int = 0, before: LabelledData | None = None) -> tuple[dict, np.ndarray]:
+    """Held-out predictions for every sample from stratified k-fold CV with reposts kept in one fold, and their metrics.
+
+    With `before` (the labels as they were before a user's were added), a model trained on those of
+    its ads that are not in the test fold is scored on the same test folds, against the same (new)
+    labels, and its metrics are `metrics["before"]`: what the added labels bought."""
     min_count = min(data.class_counts().values())
     folds = max(2, min(folds, min_count))
     predicted = np.empty(len(data.frame), dtype=object)
+    predicted_before = np.empty(len(data.frame), dtype=object)
     confidence = np.empty(len(data.frame))
     X, y, w = data.X, data.y, data.weights
     splits = grouped_folds(repost_groups(X["description"]), y, folds, seed)
@@ -140,9 +227,16 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
         proba = model.predict_proba(X.iloc[test_idx])
         predicted[test_idx] = model.classes_[proba.argmax(axis=1)]
         confidence[test_idx] = proba.max(axis=1)
+        if before is not None:
+            test = data.frame.iloc[test_idx]
+            unseen = ~(_text_key(before.frame).isin(set(_text_key(test))) | before.frame["posting_id"].isin(set(test["posting_id"].dropna()))).to_numpy()
+            old = clone(classifier).fit(before.X[unseen], before.y[unseen], sample_weight=before.weights[unseen])
+            predicted_before[test_idx] = old.predict(X.iloc[test_idx])
     metrics = classification_metrics(y, predicted)
     metrics["folds"] = len(splits)
     metrics["confidence"] = confidence_metrics(predicted == y, confidence)
+    if before is not None:
+        metrics["before"] = classification_metrics(y, predicted_before)
     return metrics, predicted
 
 
@@ -172,6 +266,17 @@ class TrainResult:
     warnings: list[str]
     cv_metrics: dict | None
     seconds: float
+    merged: Merged | None = None  # with `add`: what the user's labels changed
+
+
+def _file_record(source) -> dict:
+    """Which labelled file a model learned from: path, and the hash of its bytes where it is local."""
+    path = Path(str(source))
+    inside = path.resolve().is_relative_to(DATA_DIR.parent) if path.exists() else False
+    record = {"path": str(path.resolve().relative_to(DATA_DIR.parent)) if inside else str(source)}
+    if path.is_file():
+        record["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return record
 
 
 def train(
@@ -181,17 +286,28 @@ def train(
     folds: int = 5,
     classifier: RoleClassifier | None = None,
     columns: dict[str, str] | None = None,
+    add: list[str | os.PathLike] | None = None,
 ) -> TrainResult:
-    """Cross-validate, then fit on all the labelled data and save the model folder."""
+    """Cross-validate, then fit on all the labelled data and save the model folder.
+
+    `add`: the user's labelled files on top of `sources` (default: the bundled labels); the user's
+    label wins on the same posting, and the CV of the model without them runs on the same folds."""
     started = time.perf_counter()
     data = load_labelled(sources, columns)
+    merged = None
+    if add:
+        merged = merge_labels(data, load_labelled(add, columns))
+        before, data = data, merged.data
     warnings = check_trainable(data)
     classifier = classifier or RoleClassifier()
-    cv_metrics = cross_validate(data, classifier, folds)[0] if folds > 1 else None
+    cv_metrics = cross_validate(data, classifier, folds, before=before if add else None)[0] if folds > 1 else None
     fitted = clone(classifier).fit(data.X, data.y, sample_weight=data.weights)
+    trained_on = [*(sources or [BUNDLED_LABELS]), *(add or [])]
     metadata = {
         "training_data_hash": data.data_hash(),
         "training_sources": [str(s) for s in (sources or [BUNDLED_LABELS.relative_to(DATA_DIR.parent)])],
+        "training_files": [_file_record(s) for s in trained_on],
+        "added_labels": None if merged is None else {"files": [str(s) for s in add], "ads": merged.added, "overridden": merged.overridden, "confirmed": merged.confirmed},
         "training_samples": int(len(data.frame)),
         "samples_per_class": data.class_counts(),
         "tokenizer_backend": classifier.backend,
@@ -205,15 +321,36 @@ def train(
         "cv_metrics": cv_metrics,
     }
     model = save_model(fitted, output, metadata, MODEL_CARD)
-    return TrainResult(model, data, warnings, cv_metrics, time.perf_counter() - started)
+    return TrainResult(model, data, warnings, cv_metrics, time.perf_counter() - started, merged)
 
 
 def evaluate(sources: list[str | os.PathLike], model: Model | str | os.PathLike | None = None, columns: dict[str, str] | None = None) -> dict:
     """Metrics of `model` on labelled postings it did not see."""
-    model = model if isinstance(model, Model) else load_model(model)
+    return compare_models(sources, [model], columns)[0]
+
+
+def compare_models(sources: list[str | os.PathLike], models: list, columns: dict[str, str] | None = None, disagreements: str | os.PathLike | None = None) -> list[dict]:
+    """Metrics of each model on the same labelled postings; with `disagreements`, the ads on which the
+    first two models disagree are written there (title, description, the label, each model's role)."""
+    loaded = [m if isinstance(m, Model) else load_model(m) for m in models]
     data = load_labelled(sources, columns)
-    predicted = model.classifier.predict(data.X)
-    metrics = classification_metrics(data.y, predicted)
-    metrics["model_id"] = model.id
-    metrics["problems"] = data.problems
-    return metrics
+    predictions = [m.classifier.predict(data.X) for m in loaded]
+    results = []
+    for m, predicted in zip(loaded, predictions):
+        metrics = classification_metrics(data.y, predicted)
+        metrics["model_id"] = m.id
+        metrics["problems"] = data.problems
+        results.append(metrics)
+    if disagreements is not None:
+        if len(loaded) < 2:
+            raise ValueError("--disagreements needs two models")
+        differ = predictions[0] != predictions[1]
+        t = taxonomy()
+        frame = data.frame.loc[differ, ["raw_file", "raw_row", "title", "description"]].copy()
+        frame["label"] = [t.label(r) for r in data.y[differ]]
+        for i, (m, predicted) in enumerate(zip(loaded[:2], predictions[:2])):
+            frame[f"model_{'AB'[i]} {m.id}"] = [t.label(r) for r in predicted[differ]]
+        write_table(frame, disagreements)
+        for metrics in results:
+            metrics["disagreements"] = int(differ.sum())
+    return results

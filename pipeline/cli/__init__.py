@@ -30,7 +30,7 @@ def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log 
     )
 
 
-from . import classify, evaluate, ingest, inspect, report, roles, run, train  # noqa: E402,F401  (registers commands)
+from . import classify, evaluate, ingest, inspect, report, review, roles, run, train  # noqa: E402,F401  (registers commands)
 
 
 def main() -> None:

@@ -32,6 +32,21 @@ def print_metrics(metrics: dict, title: str) -> None:
     console.print(confusions)
 
 
+def print_side_by_side(a: dict, b: dict, name_a: str, name_b: str, title: str) -> None:
+    """Two models' metrics on the same labelled ads: overall, then per role."""
+    from rich.table import Table
+
+    overall = Table("", name_a, name_b, "change", title=title)
+    for key, label in (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("module_accuracy", "module accuracy")):
+        overall.add_row(label, f"{a[key]:.3f}", f"{b[key]:.3f}", f"{b[key] - a[key]:+.3f}")
+    console.print(overall)
+    roles = Table("role", "中文", f"F1 {name_a}", f"F1 {name_b}", "change", "support", title="per role")
+    for role, mb in b["per_role"].items():
+        fa = a["per_role"].get(role, {}).get("f1", 0.0)
+        roles.add_row(role, taxonomy().role(role).zh, f"{fa:.2f}", f"{mb['f1']:.2f}", f"{mb['f1'] - fa:+.2f}", str(mb["support"]))
+    console.print(roles)
+
+
 @app.command("train")
 def train_cli(
     labelled: list[str] = typer.Argument(None, help="Labelled postings (a `role` column); default: the bundled labels."),
@@ -41,6 +56,7 @@ def train_cli(
     c: float = typer.Option(1.0, "--C", help="Inverse regularisation strength of the SVM."),
     as_json: bool = typer.Option(False, "--json", help="Print the cross-validation metrics as JSON on stdout."),
     columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
+    add: list[str] = typer.Option(None, "--add", help="Your labelled files (a filled review sheet, a Label Studio export, any table with a `role` column) on top of LABELLED (default: the bundled labels); your label wins on the same ad."),
 ) -> None:
     """Train a classifier on labelled postings, cross-validate it, and save the model folder."""
     from rich.table import Table
@@ -54,7 +70,7 @@ def train_cli(
 
     with user_errors(TrainingDataError, SourceError, TaxonomyError, ModelError, OutputError, ValueError):
         with console.status("training (cross-validation, then the final fit)..."):
-            result = train(labelled or None, output, folds=folds, classifier=RoleClassifier(backend=backend, C=c), columns=parse_columns(columns))
+            result = train(labelled or None, output, folds=folds, classifier=RoleClassifier(backend=backend, C=c), columns=parse_columns(columns), add=add or None)
     for problem in result.data.problems:
         console.print(f"[yellow]left out:[/yellow] {problem}", highlight=False)
     for warning in result.warnings:
@@ -63,9 +79,14 @@ def train_cli(
     for role, n in result.data.class_counts().items():
         counts.add_row(role, str(n))
     console.print(counts)
+    if result.merged:
+        m = result.merged
+        console.print(f"added {m.added:,} labelled ads: {m.overridden:,} bundled ads relabelled, {m.confirmed:,} confirmed", highlight=False)
     if result.cv_metrics:
         if as_json:
             typer.echo(json.dumps(result.cv_metrics, ensure_ascii=False, indent=2))
+        elif "before" in result.cv_metrics:
+            print_side_by_side(result.cv_metrics["before"], result.cv_metrics, "without your labels", "with your labels", f"{result.cv_metrics['folds']}-fold cross-validation, same folds")
         else:
             print_metrics(result.cv_metrics, f"{result.cv_metrics['folds']}-fold cross-validation")
     console.print(f"saved model {result.model.id} to {output} in {result.seconds:.0f}s")

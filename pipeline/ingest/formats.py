@@ -222,7 +222,7 @@ def _csv_module_chunks(raw, table, encoding, delimiter, names, chunk_rows, skip)
                     rows, index = [], []
         except csv.Error as exc:
             table.rejects.append(Reject(number + 1, f"malformed CSV from line {reader.line_num} to the end: {exc}"))
-        except UnicodeDecodeError as exc:
+        except UnicodeDecodeError:
             table.rejects.append(Reject(number + 1, f"from line {reader.line_num} to the end: bytes that are not {encoding} (mixed encodings?)"))
         if rows:
             yield _frame(rows, header, index, table)

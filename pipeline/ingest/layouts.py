@@ -230,6 +230,8 @@ LAYOUTS = [
     Layout("page", fields={f: f for f in ("raw_file", "raw_row", "source", "title", "company", "city", "salary", "experience", "education", "description", "url", "posted_at")}),
     Layout("company-table", frozenset({"公司", "所属行业", "统一社会信用代码"}), postings=False, note="company table: used for industry"),
     Layout("tag-table", frozenset({"标签", "记录更新日期"}), postings=False, note="tag table: not postings"),
+    # The second sheet of a `tobroles review` export: the taxonomy, for the person labelling.
+    Layout("taxonomy-sheet", frozenset({"label", "id", "English", "module", "definition"}), postings=False, note="the taxonomy sheet of a review export"),
 ]
 PAGE_LAYOUT = next(layout for layout in LAYOUTS if layout.name == "page")
 
