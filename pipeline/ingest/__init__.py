@@ -32,6 +32,9 @@ from .sources import RawFile, SourceError, iter_files
 log = logging.getLogger(__name__)
 
 REJECT_COLUMNS = ["raw_file", "raw_row", "reason", "title", "company", "description"]
+# Carried from normalising to dedup, never written: when the board last showed the row, and whether
+# its posting_id is the board's own (not one made from its content).
+INTERNAL_COLUMNS = ["_seen_at", "_id_given"]
 FIELDS = list(SYNONYMS)
 # A file is flagged when more than this share of its rows is merged away or rejected.
 WARN_SHARE = 0.2
@@ -105,13 +108,14 @@ def normalise(frame: pd.DataFrame, raw_name: str, layout: Layout, default_source
         out["truncated"] = is_truncated(out["description"])
     _fill_ids(out)
     out["raw_row"] = out["raw_row"].astype("int64")
-    return out[COLUMNS + EXTRA_COLUMNS + ["_seen_at"]]
+    return out[COLUMNS + EXTRA_COLUMNS + INTERNAL_COLUMNS]
 
 
 def _fill_ids(out: pd.DataFrame) -> None:
     """A stable id for rows the board gave none: from the content, or, with no description (which
     must never merge two ads), from the file and row."""
     missing = out["posting_id"].isna()
+    out["_id_given"] = ~missing.to_numpy()
     if not missing.any():
         out["posting_id"] = out["posting_id"].astype("string")
         return
@@ -285,7 +289,8 @@ def _table_batches(raw: RawFile, table: Table, summary: FileSummary, columns, pa
             summary.layout, summary.format = layout.name, table.describe()
             if not page:
                 summary.note = "; ".join(filter(None, [summary.note, layout.note]))
-            summary.mapping = {f: ", ".join(c) if isinstance(c, tuple) else c for f, c in layout.fields.items()}
+            if not page:  # a page's record already uses the field names
+                summary.mapping = {f: ", ".join(c) if isinstance(c, tuple) else c for f, c in layout.fields.items()}
             summary.confidence = dict(layout.confidence)
         summary.rows_read += len(chunk)
         postings = normalise(chunk, name, layout, default_source, stats) if layout.postings else None
@@ -395,7 +400,7 @@ def ingest(
             for part_index, group in all_keys.groupby("part", sort=True):
                 rows = pd.read_parquet(parts[part_index]).iloc[group["row"][group["keep"]].to_numpy()]
                 rows["industry"] = rows["industry"].fillna(rows["company"].map(industry).astype("string"))
-                yield rows.drop(columns="_seen_at")
+                yield rows.drop(columns=INTERNAL_COLUMNS)
 
         reject_frame = (
             pd.concat(rejects, ignore_index=True).reindex(columns=REJECT_COLUMNS)

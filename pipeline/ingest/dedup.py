@@ -22,7 +22,8 @@ def dedup_keys(rows: pd.DataFrame, posting_urls: bool) -> pd.DataFrame:
     url = rows["url"].str.strip().str.lower()
     return pd.DataFrame(
         {
-            "posting_id": rows["posting_id"].to_numpy(),
+            # Only the board's own id: an id made from the content would merge on content, counted as such.
+            "posting_id": rows["posting_id"].where(rows["_id_given"]).to_numpy(),
             "url": (url if posting_urls else pd.Series(pd.NA, index=rows.index, dtype="string")).to_numpy(),
             "content": content.astype("UInt64").where(described.to_numpy()).to_numpy(),
             "_seen_at": rows["_seen_at"].to_numpy(),

@@ -103,13 +103,17 @@ def html_record(markup: str) -> dict[str, str | None]:
     tree = LexborHTMLParser(markup)
     tree.strip_tags(_NOISE_TAGS)  # removes them with their content
     record: dict[str, str | None] = {}
-    page_title = tree.css_first("title")
-    title_parts = _TITLE_SPLIT.split(_text(page_title)) if page_title is not None else []
+    page_title = _text(tree.css_first("title")) if tree.css_first("title") is not None else ""
     heading = next((_text(h) for h in tree.css("h1") if 0 < len(_text(h)) <= 80), None)
-    record["title"] = heading or (title_parts[0] if title_parts else None)
+    # "支付宝服务窗营销经理_壹打工网-让工作来找你": the site's name follows the posting's title, which
+    # may itself hold a separator ("销售代表-8k"), so the heading is taken off first.
+    rest = page_title[len(heading):] if heading and page_title.startswith(heading) else page_title
+    parts = [p for p in _TITLE_SPLIT.split(rest) if p]
+    record["title"] = heading or (parts[0] if parts else None)
+    if not heading:
+        parts = parts[1:]
     site = tree.css_first('meta[property="og:site_name"]')
-    # "支付宝服务窗营销经理_壹打工网-让工作来找你": the site's name follows the posting's.
-    record["source"] = site.attributes.get("content") if site is not None else (title_parts[1] if len(title_parts) > 1 else None)
+    record["source"] = site.attributes.get("content") if site is not None else (parts[0] if parts else None)
     sections, headed = [], False
     for node in tree.css("h1, h2, h3, h4, h5, h6, dt, th, strong, b, span, label, div, p, li"):
         key = _heading_key(node)
