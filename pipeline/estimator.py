@@ -50,6 +50,10 @@ def fit_temperature(scores: np.ndarray, y_index: np.ndarray) -> float:
     return float(np.exp(minimize_scalar(loss, bounds=(-5.0, 3.0), method="bounded").x))
 
 
+# Confidence bands of the held-out confusion (the report conditions on them, see estimates.py).
+CONFIDENCE_BINS = np.array([0.0, 0.5, 0.7, 0.85, 0.95, 1.0])
+
+
 class RoleClassifier(ClassifierMixin, BaseEstimator):
     """Linear SVM over title and duties features, with temperature-calibrated probabilities.
 
@@ -132,6 +136,16 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("too few ads per role to calibrate: no held-out ad was scored for its own role")
         # Unweighted: confidence must be honest on the unsure ads too, not only on the clear ones.
         self.temperature_ = fit_temperature(held_out[scored], y_index[scored])
+        # How often each true class is labelled as each class by a model that did not see the ad:
+        # what the report needs to correct raw counts (adjusted classify-and-count).
+        from .linear import _softmax
+
+        predicted = held_out[scored].argmax(axis=1)
+        confidence = _softmax(held_out[scored], self.temperature_).max(axis=1)
+        n, bins = len(self.classes_), len(CONFIDENCE_BINS) - 1
+        band = np.clip(np.digitize(confidence, CONFIDENCE_BINS[1:-1]), 0, bins - 1)
+        # true class × predicted class × confidence band: the report's estimates read it.
+        self.heldout_confusion_ = np.bincount((y_index[scored] * n + predicted) * bins + band, minlength=n * n * bins).reshape(n, n, bins)
         self.svm_, self.module_svm_ = self._fit_svms(features, labels, modules, weights)
         return self
 

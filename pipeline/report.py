@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ import pandas as pd
 from .outputs import atomic_path, write_xlsx
 from .ingest.formats import read_chunks
 from .ingest.sources import SourceError, iter_files
+from .estimates import DEFAULT_ESTIMATOR, ESTIMATORS, Estimates, adjusted_counts
 from .taxonomy import OTHER, taxonomy
 
 REPORT_SUFFIXES = {".html", ".md", ".xlsx", ".json"}
@@ -29,9 +32,10 @@ CSP = (
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
     "img-src data:; script-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'\">"
 )
-NEEDED = ["role", "status", "confidence", "model", "title", "company", "source", "city", "salary_min", "salary_max", "salary_unit", "experience", "education"]
+NEEDED = ["role", "status", "confidence", "model", "title", "company", "source", "city", "salary_min", "salary_max", "salary_unit", "experience", "education", "description", "url"]
 TOP_CITIES = 5
 TYPICAL_TITLES = 3
+CONFIDENT = 0.8  # typical titles are drawn from labels at least this confident
 NO_DATA = "no data"
 
 
@@ -73,35 +77,103 @@ def _share(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def summary_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """The study's table: modules in order, their roles with counts, shares and typical titles."""
+def summary_table(frame: pd.DataFrame, estimates: Estimates | None = None) -> tuple[pd.DataFrame, int]:
+    """The study's table: modules in order, their roles with counts, shares and typical titles; with
+    `estimates`, each role's and module's estimated count with its interval, and the estimated share."""
     t = taxonomy()
     roles = frame["role"].dropna()
     counts = roles.value_counts()
     to_b = int(counts.drop(OTHER, errors="ignore").sum())
+    # Typical titles come from confident labels only: one mislabelled ad must not stand for a role.
+    confident = frame["confidence"] >= CONFIDENT if "confidence" in frame.columns else pd.Series(True, index=frame.index)
+    by_role = estimates.table.set_index("role") if estimates else None
+    by_module = estimates.modules.set_index("module") if estimates else None
+    est_to_b = estimates.to_b[0] if estimates else 0.0
+
+    def estimated(row: dict, source) -> dict:
+        if source is None:
+            return row
+        est, low, high = (float(source[k]) for k in ("estimate", "estimate_low", "estimate_high"))
+        return {**row, "estimate": round(est), "estimate_low": round(low), "estimate_high": round(high), "share_of_to_b_estimated": _share(est, est_to_b)}
+
     rows = []
     for module in t.modules:
         members = t.roles_in(module.id)
         module_total = int(sum(counts.get(r.id, 0) for r in members))
         for role in members:
             n = int(counts.get(role.id, 0))
-            titles = frame.loc[frame["role"] == role.id, "title"].dropna() if "title" in frame.columns else pd.Series(dtype=str)
-            rows.append(
-                {
-                    "module": module.id, "module_name": module.zh, "role": role.id, "role_name": role.zh,
-                    "postings": n, "share_of_to_b": _share(n, to_b), "share_in_module": _share(n, module_total),
-                    "typical_titles": "、".join(titles.value_counts().index[:TYPICAL_TITLES]),
-                }
-            )
-        rows.append(
-            {
-                "module": module.id, "module_name": module.zh, "role": "subtotal", "role_name": f"{module.zh} 小计",
-                "postings": module_total, "share_of_to_b": _share(module_total, to_b), "share_in_module": 1.0 if module_total else 0.0,
-                "typical_titles": "",
+            titles = frame.loc[(frame["role"] == role.id) & confident, "title"].dropna() if "title" in frame.columns else pd.Series(dtype=str)
+            row = {
+                "module": module.id, "module_name": module.zh, "role": role.id, "role_name": role.zh,
+                "postings": n, "share_of_to_b": _share(n, to_b), "share_in_module": _share(n, module_total),
             }
-        )
-    rows.append({"module": "", "module_name": "", "role": "total", "role_name": "to-B 运营合计", "postings": to_b, "share_of_to_b": 1.0 if to_b else 0.0, "share_in_module": np.nan, "typical_titles": ""})
+            rows.append({**estimated(row, None if by_role is None else by_role.loc[role.id]), "typical_titles": "、".join(titles.value_counts().index[:TYPICAL_TITLES])})
+        row = {
+            "module": module.id, "module_name": module.zh, "role": "subtotal", "role_name": f"{module.zh} 小计",
+            "postings": module_total, "share_of_to_b": _share(module_total, to_b), "share_in_module": 1.0 if module_total else 0.0,
+        }
+        rows.append({**estimated(row, None if by_module is None else by_module.loc[module.id]), "typical_titles": ""})
+    row = {"module": "", "module_name": "", "role": "total", "role_name": "to-B 运营合计", "postings": to_b, "share_of_to_b": 1.0 if to_b else 0.0, "share_in_module": np.nan}
+    total = None if estimates is None else dict(zip(("estimate", "estimate_low", "estimate_high"), estimates.to_b))
+    rows.append({**estimated(row, total), "typical_titles": ""})
     return pd.DataFrame(rows), int(counts.get(OTHER, 0))
+
+
+DUTY_TERMS = 6
+EXAMPLES = 2
+_DUTY_WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9+#]+$")
+
+
+def duty_terms(frame: pd.DataFrame, backend: str = "rjieba") -> dict[str, str]:
+    """Per role, the duty words and word pairs most characteristic of it against the other roles:
+    each role's duties sections (confident labels only) as one document, TF-IDF over the roles."""
+    from .sections import split_sections
+    from .tokenize import get_tokenizer, stopwords
+
+    if "description" not in frame.columns:
+        return {}
+    data = _to_b(frame)
+    if "confidence" in data.columns:
+        data = data[data["confidence"] >= CONFIDENT]
+    cut, stop = get_tokenizer(backend).cut, set(stopwords())
+    counts: dict[str, Counter] = {}
+    for role, descriptions in data.groupby("role")["description"]:
+        bag: Counter = Counter()
+        for text in descriptions.dropna().unique():
+            words = [w for w in cut(split_sections(text)[0].lower()) if _DUTY_WORD.match(w) and w not in stop]
+            # Each ad counts a term once: a term repeated in one ad says nothing about the role.
+            bag.update(set(words) | {f"{a}{b}" for a, b in zip(words, words[1:])})
+        counts[role] = bag
+    if len(counts) < 2:
+        return {}
+    documents = Counter(term for bag in counts.values() for term in bag)
+    terms = {}
+    for role, bag in counts.items():
+        ads = max(bag.most_common(1)[0][1], 1) if bag else 1
+        scored = {term: (n / ads) * np.log(len(counts) / documents[term]) for term, n in bag.items() if n >= 2}
+        best = sorted(scored, key=scored.get, reverse=True)
+        chosen: list[str] = []
+        for term in best:  # a word pair already stands for its words
+            if not any(term in c or c in term for c in chosen):
+                chosen.append(term)
+            if len(chosen) == DUTY_TERMS:
+                break
+        terms[role] = "、".join(chosen)
+    return terms
+
+
+def examples_by_role(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """Two of the most confidently labelled postings of each role, one per distinct title."""
+    data = _to_b(frame)
+    if data.empty or "confidence" not in data.columns:
+        return None
+    data = data.sort_values("confidence", ascending=False).drop_duplicates(["role", "title"])
+    picked = data.groupby("role", sort=False).head(EXAMPLES)
+    columns = [c for c in ("role", "title", "company", "source", "url", "confidence") if c in picked.columns]
+    picked = picked[columns].copy()
+    picked.insert(1, "role_name", picked["role"].map(lambda r: taxonomy().role(r).zh))
+    order = {r: i for i, r in enumerate(taxonomy().role_ids)}
+    return picked.sort_values("role", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
 def _to_b(frame: pd.DataFrame) -> pd.DataFrame:
@@ -171,9 +243,26 @@ def confidence_histogram(frame: pd.DataFrame, bins: int = 10) -> pd.DataFrame | 
     return pd.DataFrame({"from": edges[:-1].round(2), "to": edges[1:].round(2), "postings": counts})
 
 
-def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadata: dict | None = None) -> Report:
-    """All tables from classified rows. `quality` adds ingest facts (postings read, duplicates, rejects)."""
-    summary, other = summary_table(frame)
+def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadata: dict | None = None, estimates: str = DEFAULT_ESTIMATOR) -> Report:
+    """All tables from classified rows. `quality` adds ingest facts (postings read, duplicates, rejects).
+
+    `estimates` ("acc" or "none"): ACC needs the held-out confusion of the model that labelled the
+    rows, from `model_metadata`; without it the table has raw counts only and says why."""
+    if estimates not in ESTIMATORS:
+        raise ReportError(f"unknown estimator {estimates!r}; choose one of {', '.join(ESTIMATORS)}")
+    found = None
+    note = "none requested" if estimates == "none" else None
+    if estimates != "none":
+        confusion = (model_metadata or {}).get("heldout_confusion")
+        if confusion and "bands" in confusion:
+            confidence = frame["confidence"] if "confidence" in frame.columns else pd.Series(1.0, index=frame.index)
+            found = adjusted_counts(frame["role"], confidence, confusion, estimator=estimates)
+            note = found.describe()
+        else:
+            note = "no estimates: the metadata of the model that labelled these rows is not at hand (pass --model), or it predates held-out confusions; counts are the model's labels"
+    summary, other = summary_table(frame, found)
+    duties = duty_terms(frame)
+    summary.insert(summary.columns.get_loc("typical_titles"), "what_the_job_does", summary["role"].map(lambda r: duties.get(r, "")))
     status = frame["status"].value_counts().to_dict() if "status" in frame.columns else {}
     facts = {
         "classified_rows": int(len(frame)),
@@ -181,8 +270,12 @@ def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadat
         "other_postings": other,
         "status": {k: int(v) for k, v in status.items()},
         "models": sorted(frame["model"].dropna().unique().tolist()) if "model" in frame.columns else [],
+        "estimates": note,
         **(quality or {}),
     }
+    if found is not None:
+        other_row = found.table.set_index("role").loc[OTHER]
+        facts["other_estimate"] = {k: round(float(other_row[k])) for k in ("estimate", "estimate_low", "estimate_high")}
     if model_metadata:
         facts["model_metrics"] = {k: model_metadata.get(k) for k in ("model_id", "cv_folds", "cv_accuracy", "cv_macro_f1", "cv_module_accuracy", "training_samples")}
     tables = {
@@ -194,6 +287,7 @@ def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadat
         "experience_by_role": role_by(frame, "experience"),
         "education_by_role": role_by(frame, "education"),
         "companies_by_role": companies_by_role(frame),
+        "examples_by_role": examples_by_role(frame),
     }
     return Report(summary, other, int(len(frame)), tables, facts, confidence_histogram(frame))
 
@@ -208,6 +302,7 @@ TITLES = {
     "experience_by_role": "Experience asked per role",
     "education_by_role": "Education asked per role",
     "companies_by_role": "Distinct companies per role",
+    "examples_by_role": f"Example postings: the {EXAMPLES} most confidently labelled of each role",
     "confidence_histogram": "Confidence of the labels",
 }
 
@@ -223,16 +318,26 @@ def svg_role_bars(summary: pd.DataFrame) -> str:
     """Horizontal bars: postings per role, grouped by module."""
     rows = summary[~summary["role"].isin(["subtotal", "total"])]
     colours = {"acquisition": "#4e79a7", "conversion": "#f28e2b", "service": "#59a14f"}
-    top = max(int(rows["postings"].max()), 1)
-    bar_h, label_w, width = 18, 150, 640
+    estimated = "estimate" in rows.columns
+    top = max(int(rows["estimate_high" if estimated else "postings"].max()), int(rows["postings"].max()), 1)
+    bar_h, label_w, width = 18, 150, 700
+    scale = (width - label_w - 90) / top
     height = bar_h * len(rows) + 30
-    parts = [f'<svg role="img" aria-label="postings per role" width="{width}" height="{height}" class="chart" id="chart-roles">']
+    label = "estimated postings per role (bar), 90% interval (line), the model's labels (tick)" if estimated else "postings per role"
+    parts = [f'<svg role="img" aria-label="{label}" width="{width}" height="{height}" class="chart" id="chart-roles">']
     for i, row in enumerate(rows.itertuples()):
         y = 10 + i * bar_h
-        w = (width - label_w - 60) * row.postings / top
+        value = row.estimate if estimated else row.postings
+        w = scale * value
+        tip = f"{row.role_name}: estimate {row.estimate} ({row.estimate_low}-{row.estimate_high}), labels {row.postings}" if estimated else f"{row.role_name}: {row.postings}"
         parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{_esc(row.role_name)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{bar_h - 4}" fill="{colours.get(row.module, "#999")}"><title>{_esc(row.role_name)}: {row.postings}</title></rect>')
-        parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 13}">{row.postings}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{bar_h - 4}" fill="{colours.get(row.module, "#999")}"><title>{_esc(tip)}</title></rect>')
+        if estimated:
+            mid = y + bar_h / 2
+            parts.append(f'<line class="interval" x1="{label_w + scale * row.estimate_low:.1f}" x2="{label_w + scale * row.estimate_high:.1f}" y1="{mid}" y2="{mid}" stroke="#222" stroke-width="1.5"/>')
+            parts.append(f'<line class="raw" x1="{label_w + scale * row.postings:.1f}" x2="{label_w + scale * row.postings:.1f}" y1="{y + 1}" y2="{y + bar_h - 1}" stroke="#d62728" stroke-width="2"/>')
+        end = label_w + scale * max(value, row.estimate_high if estimated else value)
+        parts.append(f'<text x="{end + 4:.1f}" y="{y + 13}">{value}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -310,6 +415,8 @@ def render_markdown(report: Report) -> str:
     for name, table in _all_tables(report).items():
         lines += [f"## {TITLES.get(name, name.replace('_', ' ').capitalize())}", ""]
         lines += [NO_DATA if table is None or table.empty else _markdown_table(_display(table)), ""]
+        if name == "summary":
+            lines += [f"*{q['estimates']}*", ""]
     lines += ["## Data quality", "", "```json", json.dumps(q, ensure_ascii=False, indent=2), "```", ""]
     return "\n".join(lines)
 
@@ -334,6 +441,7 @@ def render_html(report: Report) -> str:
         cls = ' class="subtotal"' if row["role"] in ("subtotal", "total") else ""
         rows_html.append(f"<tr{cls}>" + "".join(f"<td>{_esc('' if pd.isna(v) else v)}</td>" for v in row) + "</tr>")
     body.append('<table id="summary-table"><thead><tr>' + "".join(f"<th>{_esc(c)}</th>" for c in summary.columns) + "</tr></thead><tbody>" + "".join(rows_html) + "</tbody></table>")
+    body.append(f'<p class="note">{_esc(q["estimates"])}</p>')
     body.append(f"<p>其他 (other): {report.other_count:,} postings, reported apart.</p>")
     charts = {"role_by_board": svg_heatmap, "salary_monthly": svg_salary}
     for name, table in report.tables.items():
@@ -353,6 +461,8 @@ def render_html(report: Report) -> str:
 
 def render_json(report: Report) -> str:
     tables = {name: (None if t is None else json.loads(t.to_json(orient="records", force_ascii=False))) for name, t in _all_tables(report).items()}
+    for row in tables["summary"]:
+        row["count"] = row["postings"]  # the model's labels, beside `estimate` where there is one
     return json.dumps({"quality": report.quality, "tables": tables}, ensure_ascii=False, indent=2)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .estimator import RoleClassifier
+from .estimator import CONFIDENCE_BINS, RoleClassifier
 from .folds import grouped_folds, repost_groups
 from .ingest import FileSummary, read_postings
 from .ingest.sources import RawFile
@@ -319,6 +319,13 @@ def train(
         "cv_macro_f1": cv_metrics["macro_f1"] if cv_metrics else None,
         "cv_module_accuracy": cv_metrics["module_accuracy"] if cv_metrics else None,
         "cv_metrics": cv_metrics,
+        # true class × predicted class of held-out ads (the estimator's calibration folds): the report's
+        # adjusted counts read it.
+        "heldout_confusion": {
+            "classes": [str(c) for c in fitted.classes_],
+            "bands": CONFIDENCE_BINS.tolist(),
+            "counts": fitted.heldout_confusion_.tolist(),  # true × predicted × confidence band
+        },
     }
     model = save_model(fitted, output, metadata, MODEL_CARD)
     return TrainResult(model, data, warnings, cv_metrics, time.perf_counter() - started, merged)

@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from pipeline.batch import classify_files
 from pipeline.cli import app
-from pipeline.report import build_report, load_classified, write_report
+from pipeline.model_store import load_model
+from pipeline.report import ReportError, build_report, load_classified, write_report
 from pipeline.taxonomy import taxonomy
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -121,7 +122,10 @@ def test_all_formats_and_the_command(tmp_path, classified):
     sheets = pd.read_excel(tmp_path / "report.xlsx", sheet_name=None)
     assert {"summary", "role_by_board", "salary_monthly", "data_quality"} <= set(sheets)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "http://" not in html and "https://" not in html and "<script" not in html
+    # Postings' links appear as text in the examples table; nothing is loaded from anywhere.
+    for loader in ('src="http', "src='http", 'href="http', "url(http", "@import"):
+        assert loader not in html
+    assert "<script" not in html
 
 
 def _chromium() -> str | None:
@@ -136,7 +140,7 @@ def test_html_report_in_a_real_browser(tmp_path, classified):
         pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
     sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else __import__("playwright.sync_api").sync_api
     page_file = tmp_path / "report.html"
-    write_report(build_report(load_classified([classified])), page_file)
+    write_report(build_report(load_classified([classified]), model_metadata=load_model().metadata), page_file)
     errors, requests = [], []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
@@ -151,9 +155,66 @@ def test_html_report_in_a_real_browser(tmp_path, classified):
         page.wait_for_load_state("load")
         assert page.locator("#summary-table tbody tr").count() == 25 + 3 + 1
         assert page.locator("#chart-roles rect").count() == 25
+        assert page.locator("#chart-roles line.interval").count() == 25 and page.locator("#chart-roles line.raw").count() == 25
         assert page.locator("#chart-heatmap").count() == 1 and page.locator("#chart-salary").count() == 1
         assert "客户成功" in page.inner_text("#summary-table")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
         browser.close()
     assert errors == [] and requests == []
+
+
+@pytest.mark.parametrize("estimator", ["banded", "acc"])
+def test_estimates_with_intervals_in_every_format(tmp_path, classified, estimator):
+    frame = load_classified([classified])
+    report = build_report(frame, model_metadata=load_model().metadata, estimates=estimator)
+    summary = report.summary
+    roles = summary[~summary["role"].isin(["subtotal", "total"])]
+    assert (roles["estimate_low"] <= roles["estimate"]).all() and (roles["estimate"] <= roles["estimate_high"]).all()
+    for module in taxonomy().modules:
+        subtotal = summary[(summary["module"] == module.id) & (summary["role"] == "subtotal")].iloc[0]
+        assert abs(subtotal["estimate"] - roles.loc[roles["module"] == module.id, "estimate"].sum()) <= len(roles)  # rounding
+    labelled = frame["role"].notna().sum()
+    other = report.quality["other_estimate"]["estimate"]
+    assert abs(summary.loc[summary["role"] == "total", "estimate"].iloc[0] + other - labelled) <= 2
+    assert report.quality["estimates"].startswith("Estimates:")
+    data = json.loads(write_report(report, tmp_path / "r.json").read_text(encoding="utf-8"))
+    row = next(r for r in data["tables"]["summary"] if r["role"] == "sales")
+    assert {"role", "count", "estimate", "estimate_low", "estimate_high"} <= set(row) and row["count"] == row["postings"]
+    assert "*Estimates:" in write_report(report, tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "estimate_high" in pd.read_excel(write_report(report, tmp_path / "r.xlsx"), sheet_name="summary").columns
+
+
+def test_estimates_none_and_without_the_models_metadata(classified):
+    frame = load_classified([classified])
+    assert "estimate" not in build_report(frame, model_metadata=load_model().metadata, estimates="none").summary.columns
+    plain = build_report(frame)
+    assert "estimate" not in plain.summary.columns and plain.quality["estimates"].startswith("no estimates")
+    with pytest.raises(ReportError, match="unknown estimator"):
+        build_report(frame, estimates="magic")
+
+
+def test_typical_titles_come_from_confident_labels(synthetic):
+    report = build_report(load_classified([synthetic]))
+    sales = report.summary.set_index("role").loc["sales", "typical_titles"]
+    assert sales.split("、") == ["销售代表", "销售经理"] or sales.split("、") == ["销售经理", "销售代表"]
+    logistics = report.summary.set_index("role").loc["logistics", "typical_titles"]
+    assert logistics == "", "a 0.7-confidence label does not stand as a typical title"
+
+
+def test_what_the_job_does_and_example_postings(tmp_path):
+    """On real classified postings: each role's characteristic duty terms, and its most confident ads."""
+    corpus = pd.read_parquet("data/corpus.parquet").sample(4000, random_state=1)
+    source = tmp_path / "postings.parquet"
+    corpus.to_parquet(source, index=False)
+    classify_files([source], tmp_path / "classified.parquet")
+    frame = load_classified([tmp_path / "classified.parquet"])
+    report = build_report(frame)
+    duties = report.summary.set_index("role")["what_the_job_does"]
+    assert "what_the_job_does" in report.summary.columns
+    assert any(term in duties["logistics"] for term in ("仓库", "出入库", "库存", "盘点", "发货"))
+    assert any(term in duties["new_media"] for term in ("抖音", "短视频", "公众号", "粉丝", "账号"))
+    examples = report.tables["examples_by_role"]
+    assert (examples.groupby("role").size() <= 2).all() and not examples.duplicated(["role", "title"]).any()
+    confident = frame[frame["role"] == "sales"]["confidence"].max()
+    assert examples[examples["role"] == "sales"]["confidence"].iloc[0] == confident

@@ -25,7 +25,8 @@ def model_metadata(model: Path | None, model_ids: list[str]) -> dict | None:
 def report_cli(
     classified: list[str] = typer.Argument(..., help="Output files of `tobroles classify`."),
     output: Path = typer.Option(..., "--output", "-o", help="Report: .html (self-contained), .md, .xlsx or .json."),
-    model: Path = typer.Option(None, "--model", "-m", help="Model folder whose metrics the data-quality section shows."),
+    model: Path = typer.Option(None, "--model", "-m", help="Model folder that labelled the rows (default: the shipped model): its metrics and held-out confusion."),
+    estimates: str = typer.Option("banded", help="Estimated counts with 90% intervals that correct the classifier's systematic errors: banded (by predicted role and confidence band), acc (adjusted classify-and-count), or none (the model's labels only)."),
 ) -> None:
     """Rebuild the role-distribution table (25 roles, 3 modules) and its breakdowns from classified postings."""
     from ..ingest.sources import SourceError
@@ -34,7 +35,7 @@ def report_cli(
     with user_errors(SourceError, ReportError):
         frame = load_classified(classified)
         metadata = model_metadata(model, frame["model"].dropna().unique().tolist() if "model" in frame.columns else [])
-        result = build_report(frame, model_metadata=metadata)
+        result = build_report(frame, model_metadata=metadata, estimates=estimates)
         write_report(result, output)
     print_summary(result)
     console.print(f"wrote {output}")
@@ -43,10 +44,16 @@ def report_cli(
 def print_summary(result) -> None:
     from rich.table import Table
 
-    table = Table("module", "role", "中文", "postings", "share", "in module", title="role distribution")
+    estimated = "estimate" in result.summary.columns
+    columns = ["module", "role", "中文", "postings", "share", "in module"] + (["estimate (90% interval)", "est. share"] if estimated else [])
+    table = Table(*columns, title="role distribution")
     for row in result.summary.itertuples():
         style = "bold" if row.role in ("subtotal", "total") else None
         in_module = "" if row.share_in_module != row.share_in_module else f"{row.share_in_module:.1%}"
-        table.add_row(row.module_name, row.role, row.role_name, f"{row.postings:,}", f"{row.share_of_to_b:.1%}", in_module, style=style)
-    table.add_row("", "other", "其他", f"{result.other_count:,}", "", "")
+        cells = [row.module_name, row.role, row.role_name, f"{row.postings:,}", f"{row.share_of_to_b:.1%}", in_module]
+        if estimated:
+            cells += [f"{row.estimate:,} ({row.estimate_low:,}-{row.estimate_high:,})", f"{row.share_of_to_b_estimated:.1%}"]
+        table.add_row(*cells, style=style)
+    table.add_row("", "other", "其他", f"{result.other_count:,}", "", "", *([""] * 2 if estimated else []))
     stdout.print(table)
+    console.print(result.quality["estimates"], highlight=False, soft_wrap=True)
