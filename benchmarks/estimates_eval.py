@@ -15,6 +15,7 @@ Usage: python benchmarks/estimates_eval.py [--folds 5]
 from __future__ import annotations
 
 import argparse
+import json
 
 import numpy as np
 import pandas as pd
@@ -39,22 +40,28 @@ def main() -> None:
         proba = model.predict_proba(X.iloc[test_idx])
         labels = pd.Series(model.classes_[proba.argmax(axis=1)])
         confidence = pd.Series(proba.max(axis=1))
-        confusion = {"classes": [str(c) for c in model.classes_], "bands": CONFIDENCE_BINS.tolist(), "counts": model.heldout_confusion_.tolist()}
+        confusion = {
+            "classes": [str(c) for c in model.classes_], "bands": CONFIDENCE_BINS.tolist(),
+            "counts": model.heldout_confusion_.tolist(), "posteriors": model.heldout_posteriors_.tolist(),
+        }
+        # What a classified file keeps of each probability vector: the top role and three alternatives.
+        order = np.argsort(-proba, axis=1)[:, 1:4]
+        alternatives = pd.Series([json.dumps({str(model.classes_[j]): float(p[j]) for j in js}) for js, p in zip(order, proba)])
         n = len(test_idx)
         truth = pd.Series(y[test_idx]).value_counts().reindex(roles, fill_value=0)
         raw = labels.value_counts().reindex(roles, fill_value=0)
         result = {"fold": fold, "raw": float((raw - truth).abs().mean() / n)}
-        for estimator in ("banded", "acc"):
-            est = adjusted_counts(labels, confidence, confusion, estimator=estimator).table.set_index("role").reindex(roles)
+        for estimator in ("banded", "acc", "pacc", "em"):
+            est = adjusted_counts(labels, confidence, confusion, alternatives=alternatives, estimator=estimator).table.set_index("role").reindex(roles)
             result[estimator] = float((est["estimate"] - truth).abs().mean() / n)
             result[f"{estimator}_covered"] = int(((est["estimate_low"] <= truth) & (truth <= est["estimate_high"])).sum())
         rows.append(result)
         print(result, flush=True)
     frame = pd.DataFrame(rows)
     print(f"\nmean absolute error of the 25 roles' shares, {args.folds} held-out folds (lower is better):")
-    for name in ("raw", "banded", "acc"):
+    for name in ("raw", "banded", "acc", "pacc", "em"):
         print(f"  {name:<7} {frame[name].mean():.5f}  (folds: {', '.join(f'{v:.5f}' for v in frame[name])})")
-    for name in ("banded", "acc"):
+    for name in ("banded", "acc", "pacc", "em"):
         covered = frame[f"{name}_covered"]
         print(f"  {name} 90% intervals hold the true count for {covered.mean():.1f} of 25 roles on average ({covered.mean() / 25:.0%}; per fold {list(covered)})")
 

@@ -16,12 +16,14 @@ the model did not see, kept in its metadata):
   to 1. It corrects for a different role mix (prior shift) but trusts the labels' error rates.
 
 Intervals are a bootstrap of both sources of noise: the held-out counts (resampled within each cell)
-and the postings' labels (resampled as a multinomial). Probabilistic ACC and EM need every posting's
-full probability vector, which classified files do not keep (only the top roles).
+and the postings' labels (resampled as a multinomial). `pacc` (probabilistic ACC) and `em` (EM
+re-estimation of the priors, Saerens et al. 2002) read each posting's probability vector; classified
+files keep the top four probabilities, and the rest of a row's mass is spread evenly (`posteriors_of`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +32,7 @@ from scipy.optimize import nnls
 
 from .taxonomy import taxonomy
 
-ESTIMATORS = ("none", "banded", "acc")
+ESTIMATORS = ("none", "banded", "acc", "pacc", "em")
 DEFAULT_ESTIMATOR = "banded"
 MIN_CELL = 5  # held-out ads a (predicted, band) cell needs; fewer: the predicted role's all bands
 LEVEL = 0.9
@@ -72,6 +74,8 @@ class Estimates:
         how = {
             "banded": "each posting counted for the true roles seen among held-out ads with its predicted role and confidence band",
             "acc": "adjusted classify-and-count (ACC) with the model's held-out confusion matrix",
+            "pacc": "probabilistic adjusted classify-and-count (PACC) with the model's held-out mean probabilities",
+            "em": "EM re-estimation of the role priors (Saerens et al. 2002) from the rows' probabilities",
         }[self.estimator]
         return f"Estimates: {how}; {self.level:.0%} bootstrap intervals ({BOOTSTRAP} resamples). `postings` are the model's labels."
 
@@ -94,8 +98,37 @@ def _banded(cells: np.ndarray, observed: np.ndarray) -> np.ndarray:
     return estimate
 
 
-def adjusted_counts(labels: pd.Series, confidence: pd.Series, confusion: dict, *, estimator: str = DEFAULT_ESTIMATOR, level: float = LEVEL, bootstrap: int = BOOTSTRAP, seed: int = 0) -> Estimates:
-    """Estimates of how many of the postings labelled `labels` (with `confidence`) truly are each role."""
+def posteriors_of(labels: pd.Series, confidence: pd.Series, alternatives: pd.Series, classes: list[str]) -> np.ndarray:
+    """Each posting's probability vector as far as classified files keep it: the label's confidence
+    and the alternatives' probabilities; the rest of the mass is spread over the other classes."""
+    index = {c: i for i, c in enumerate(classes)}
+    out = np.zeros((len(labels), len(classes)))
+    for row, (label, conf, alt) in enumerate(zip(labels, confidence, alternatives)):
+        known = {label: float(conf)} | {k: float(v) for k, v in json.loads(alt or "{}").items() if k in index}
+        rest = max(0.0, 1.0 - sum(known.values()))
+        out[row, :] = rest / max(len(classes) - len(known), 1)
+        for k, v in known.items():
+            out[row, index[k]] = v
+    return out
+
+
+def _em(posteriors: np.ndarray, train_priors: np.ndarray, iterations: int = 100) -> np.ndarray:
+    """Priors under which the posteriors, re-weighted by prior / training prior, average to themselves."""
+    priors = train_priors.copy()
+    safe = np.where(train_priors > 0, train_priors, 1.0)
+    for _ in range(iterations):
+        adjusted = posteriors * (priors / safe)
+        adjusted /= adjusted.sum(axis=1, keepdims=True)
+        new = adjusted.mean(axis=0)
+        if np.abs(new - priors).max() < 1e-7:
+            return new
+        priors = new
+    return priors
+
+
+def adjusted_counts(labels: pd.Series, confidence: pd.Series, confusion: dict, *, alternatives: pd.Series | None = None, estimator: str = DEFAULT_ESTIMATOR, level: float = LEVEL, bootstrap: int = BOOTSTRAP, seed: int = 0) -> Estimates:
+    """Estimates of how many of the postings labelled `labels` (with `confidence`, and for PACC the
+    `alternatives` JSON of classify output) truly are each role."""
     if not confusion or "bands" not in confusion:
         raise EstimateError("the model's metadata has no held-out confusion by confidence band; retrain it with `tobroles train`, or use --estimates none")
     classes = list(confusion["classes"])
@@ -113,9 +146,20 @@ def adjusted_counts(labels: pd.Series, confidence: pd.Series, confusion: dict, *
     observed = np.zeros((len(classes), len(bands) - 1))
     np.add.at(observed, (pred, band), 1)
 
-    def estimate(cells_: np.ndarray, observed_: np.ndarray) -> np.ndarray:
+    if estimator in ("pacc", "em"):
+        if alternatives is None or "posteriors" not in confusion:
+            raise EstimateError(f"{estimator} needs the rows' alternatives and the model's held-out mean probabilities (retrain the model)")
+        posteriors = posteriors_of(labels, confidence, alternatives[keep], classes)
+        mean_probabilities = np.asarray(confusion["posteriors"], dtype=float).T  # class × true
+
+    def estimate(cells_: np.ndarray, observed_: np.ndarray, rows=None) -> np.ndarray:
         if estimator == "banded":
             return _banded(cells_, observed_)
+        if estimator in ("pacc", "em"):
+            sample = posteriors if rows is None else posteriors[rows]
+            if estimator == "em":
+                return _em(sample, cells.sum(axis=(1, 2)) / cells.sum()) * n
+            return _solve(mean_probabilities, sample.mean(axis=0)) * n
         return _solve(_rates(cells_.sum(axis=2)), observed_.sum(axis=1) / max(n, 1)) * n
 
     point = estimate(cells, observed)
@@ -128,7 +172,9 @@ def adjusted_counts(labels: pd.Series, confidence: pd.Series, confusion: dict, *
         resampled = np.vstack([rng.multinomial(k, row / k) if k else row for row, k in zip(flat_cells, totals)])
         cells_b = resampled.reshape(shape).transpose(2, 0, 1)
         observed_b = rng.multinomial(n, observed.ravel() / n).reshape(observed.shape) if n else observed
-        samples[b] = estimate(cells_b, observed_b)
+        # PACC's held-out means are kept only as means (and EM reads the postings alone), so their
+        # intervals resample the postings only.
+        samples[b] = estimate(cells_b, observed_b, rng.integers(0, n, n) if n else None)
     alpha = (1 - level) / 2
 
     def interval(columns: list[int]) -> tuple[float, float, float]:

@@ -141,7 +141,13 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         from .linear import _softmax
 
         predicted = held_out[scored].argmax(axis=1)
-        confidence = _softmax(held_out[scored], self.temperature_).max(axis=1)
+        posteriors = _softmax(held_out[scored], self.temperature_)
+        confidence = posteriors.max(axis=1)
+        # Mean probability vector of the held-out ads of each true class: what PACC inverts.
+        means = np.zeros((len(self.classes_), len(self.classes_)))
+        np.add.at(means, y_index[scored], posteriors)
+        per_class = np.bincount(y_index[scored], minlength=len(self.classes_))[:, None]
+        self.heldout_posteriors_ = np.divide(means, per_class, out=np.eye(len(self.classes_)), where=per_class > 0)
         n, bins = len(self.classes_), len(CONFIDENCE_BINS) - 1
         band = np.clip(np.digitize(confidence, CONFIDENCE_BINS[1:-1]), 0, bins - 1)
         # true class × predicted class × confidence band: the report's estimates read it.

@@ -49,7 +49,7 @@ TRUSTED_TYPES = [
     "builtins.slice",
 ]
 # What `RoleClassifier.fit` sets; a model saved before one of them existed cannot predict.
-FITTED_ATTRIBUTES = ["text_", "vectorizers_", "classes_", "class_modules_", "subclass_owner_", "temperature_", "heldout_confusion_", "svm_", "module_svm_"]
+FITTED_ATTRIBUTES = ["text_", "vectorizers_", "classes_", "class_modules_", "subclass_owner_", "temperature_", "heldout_confusion_", "heldout_posteriors_", "svm_", "module_svm_"]
 VERSIONED_PACKAGES = ["scikit-learn", "numpy", "scipy", "skops", "jieba", "rjieba", "pandas"]
 
 

@@ -32,7 +32,7 @@ CSP = (
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
     "img-src data:; script-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'\">"
 )
-NEEDED = ["role", "status", "confidence", "model", "title", "company", "source", "city", "salary_min", "salary_max", "salary_unit", "experience", "education", "description", "url"]
+NEEDED = ["role", "status", "confidence", "model", "title", "company", "source", "city", "salary_min", "salary_max", "salary_unit", "experience", "education", "description", "url", "alternatives"]
 TOP_CITIES = 5
 TYPICAL_TITLES = 3
 CONFIDENT = 0.8  # typical titles are drawn from labels at least this confident
@@ -256,7 +256,8 @@ def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadat
         confusion = (model_metadata or {}).get("heldout_confusion")
         if confusion and "bands" in confusion:
             confidence = frame["confidence"] if "confidence" in frame.columns else pd.Series(1.0, index=frame.index)
-            found = adjusted_counts(frame["role"], confidence, confusion, estimator=estimates)
+            alternatives = frame["alternatives"] if "alternatives" in frame.columns else None
+            found = adjusted_counts(frame["role"], confidence, confusion, alternatives=alternatives, estimator=estimates)
             note = found.describe()
         else:
             note = "no estimates: the metadata of the model that labelled these rows is not at hand (pass --model), or it predates held-out confusions; counts are the model's labels"

@@ -325,6 +325,7 @@ def train(
             "classes": [str(c) for c in fitted.classes_],
             "bands": CONFIDENCE_BINS.tolist(),
             "counts": fitted.heldout_confusion_.tolist(),  # true × predicted × confidence band
+            "posteriors": np.round(fitted.heldout_posteriors_, 6).tolist(),  # true × mean probability per class
         },
     }
     model = save_model(fitted, output, metadata, MODEL_CARD)

@@ -164,7 +164,7 @@ def test_html_report_in_a_real_browser(tmp_path, classified):
     assert errors == [] and requests == []
 
 
-@pytest.mark.parametrize("estimator", ["banded", "acc"])
+@pytest.mark.parametrize("estimator", ["banded", "acc", "pacc", "em"])
 def test_estimates_with_intervals_in_every_format(tmp_path, classified, estimator):
     frame = load_classified([classified])
     report = build_report(frame, model_metadata=load_model().metadata, estimates=estimator)

@@ -26,7 +26,7 @@ def report_cli(
     classified: list[str] = typer.Argument(..., help="Output files of `tobroles classify`."),
     output: Path = typer.Option(..., "--output", "-o", help="Report: .html (self-contained), .md, .xlsx or .json."),
     model: Path = typer.Option(None, "--model", "-m", help="Model folder that labelled the rows (default: the shipped model): its metrics and held-out confusion."),
-    estimates: str = typer.Option("banded", help="Estimated counts with 90% intervals that correct the classifier's systematic errors: banded (by predicted role and confidence band), acc (adjusted classify-and-count), or none (the model's labels only)."),
+    estimates: str = typer.Option("banded", help="Estimated counts with 90% intervals that correct the classifier's systematic errors: banded (by predicted role and confidence band), acc (adjusted classify-and-count), pacc (its probabilistic form), em (EM re-estimation of priors), or none (the model's labels only)."),
 ) -> None:
     """Rebuild the role-distribution table (25 roles, 3 modules) and its breakdowns from classified postings."""
     from ..ingest.sources import SourceError
