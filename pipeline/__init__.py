@@ -7,7 +7,8 @@ estimator), batch (files in, files out), report; plus taxonomy and model_store.
     model = load_model()                 # the shipped model, verified
     labelled = model.classify(frame)     # frame + role, module, confidence, alternatives, status
 
-Ingestion is the package `pipeline.ingest` (`from pipeline.ingest import ingest`).
+Ingestion is the package `pipeline.ingest` (`from pipeline.ingest import ingest`); training is
+`from pipeline.train import train, compare_models`.
 
 Names are imported on first use: `tobroles --help` must not pay for scikit-learn.
 """
@@ -17,9 +18,10 @@ from importlib import import_module
 _EXPORTS = {
     "ClassifyOptions": "batch", "classify_dask": "batch", "classify_files": "batch",
     "RoleClassifier": "estimator", "Model": "model_store", "load_model": "model_store",
-    "build_report": "report", "load_classified": "report", "write_report": "report", "run": "run",
-    "taxonomy": "taxonomy", "evaluate": "train", "train": "train",
+    "build_report": "report", "load_classified": "report", "write_report": "report", "evaluate": "train",
 }
+# `train`, `run` and `taxonomy` are also module names, so they are imported from their modules
+# (`from pipeline.train import train`): a lazily bound name could be shadowed by the module.
 __all__ = sorted(_EXPORTS)
 
 
