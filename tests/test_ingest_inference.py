@@ -259,3 +259,11 @@ def test_truncated_zips_and_mixed_encodings(tmp_path, extra_fixtures, cut, encod
     _ingest_bytes(tmp_path, "a.zip", buffer.getvalue()[: cut * 4])
     mixed = text[: len(text) // 2].encode("utf-8") + text[len(text) // 2 :].encode("gb18030")
     _ingest_bytes(tmp_path, "mixed.csv", mixed[: cut * 4 + 100])
+
+
+def test_spreadsheets_that_cannot_be_read_are_reported_not_skipped(tmp_path, extra_fixtures):
+    (tmp_path / "old.xls").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 500)
+    (tmp_path / "ads.csv").write_bytes((extra_fixtures / "智联.csv").read_bytes())
+    result, frame = ingest([tmp_path])
+    old = next(f for f in result.files if f.file.endswith("old.xls"))
+    assert "save it as .xlsx" in old.note and len(frame) == 5

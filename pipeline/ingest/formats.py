@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import pages
 from .columns import field_for_name, header_row
-from .sources import PAGE_SUFFIXES, RawFile, SourceError
+from .sources import PAGE_SUFFIXES, REFUSED_SUFFIXES, RawFile, SourceError
 
 SNIFF_BYTES = 1 << 20
 DELIMITERS = [",", "\t", ";", "|"]
@@ -468,8 +468,10 @@ def sniff_format(raw: RawFile) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"PAR1"):
         return "parquet"
-    if head.startswith(b"PK\x03\x04") and raw.suffix not in {".zip"}:
+    if head.startswith(b"PK\x03\x04") and raw.suffix not in {".zip", ".ods", ".numbers"}:
         return "xlsx"
+    if raw.suffix in REFUSED_SUFFIXES:
+        raise SourceError(f"{raw.name}: a {raw.suffix} spreadsheet cannot be read here; save it as .xlsx or .csv")
     if raw.suffix in PAGE_SUFFIXES or stripped.startswith((b"<!doctype html", b"<html")):
         return "html"
     if raw.suffix in {".json", ".jsonl", ".ndjson"} or stripped.startswith((b"{", b"[{", b"[\n", b"[\r")):

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson", ".parquet"}
 # One posting per file: a saved detail page (74cms boards save them as .php).
 PAGE_SUFFIXES = {".html", ".htm", ".php"}
-DATA_SUFFIXES = TABLE_SUFFIXES | PAGE_SUFFIXES
+# Read by no reader here, but walked so that the summary says so instead of skipping them silently.
+REFUSED_SUFFIXES = {".xls", ".xlsb", ".ods", ".numbers"}
+DATA_SUFFIXES = TABLE_SUFFIXES | PAGE_SUFFIXES | REFUSED_SUFFIXES
 MAX_DOWNLOAD_BYTES = 2 * 1024**3
 MAX_ZIP_EXPANDED_BYTES = 2 * 1024**3
 MAX_ZIP_RATIO = 200  # real exports compress 2-10x; a bomb compresses 1000x
