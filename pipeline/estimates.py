@@ -169,12 +169,15 @@ def adjusted_counts(labels: pd.Series, confidence: pd.Series, confusion: dict, *
     totals = flat_cells.sum(axis=1).astype(int)
     shape = (cells.shape[1], cells.shape[2], cells.shape[0])
     for b in range(bootstrap):
+        if estimator in ("pacc", "em"):
+            # PACC's held-out means are kept only as means (and EM reads the postings alone), so their
+            # intervals resample the postings only.
+            samples[b] = estimate(cells, observed, rng.integers(0, n, n) if n else None)
+            continue
         resampled = np.vstack([rng.multinomial(k, row / k) if k else row for row, k in zip(flat_cells, totals)])
         cells_b = resampled.reshape(shape).transpose(2, 0, 1)
         observed_b = rng.multinomial(n, observed.ravel() / n).reshape(observed.shape) if n else observed
-        # PACC's held-out means are kept only as means (and EM reads the postings alone), so their
-        # intervals resample the postings only.
-        samples[b] = estimate(cells_b, observed_b, rng.integers(0, n, n) if n else None)
+        samples[b] = estimate(cells_b, observed_b)
     alpha = (1 - level) / 2
 
     def interval(columns: list[int]) -> tuple[float, float, float]:

@@ -16,7 +16,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from .linear import body_texts, count_unigrams, title_texts
+from .linear import body_texts, count_unigrams, title_texts, vocabulary_terms
 from .tokenize import DEFAULT_BACKEND, TOKEN_PATTERN, get_tokenizer, stopwords
 
 
@@ -59,10 +59,7 @@ class WordTfidf(TfidfVectorizer):
             return super().transform(raw_documents)
         check_is_fitted(self, "vocabulary_")
         if getattr(self, "_terms", None) is None:
-            terms = np.empty(len(self.vocabulary_), dtype=object)
-            for term, column in self.vocabulary_.items():
-                terms[column] = term
-            self._terms = pa.array(terms, type=pa.large_string())
+            self._terms = pa.array(vocabulary_terms(self.vocabulary_), type=pa.large_string())
         return self._tfidf.transform(count_unigrams(list(raw_documents), self._terms, self.dtype), copy=False)
 
     def __getstate__(self):

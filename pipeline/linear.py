@@ -49,6 +49,14 @@ def body_texts(descriptions, backend: str) -> dict[str, list[str]]:
     return {"body_words": [join("\n".join(split_sections(d))) for d in _as_text(descriptions)]}
 
 
+def vocabulary_terms(vocabulary: dict[str, int]) -> np.ndarray:
+    """The terms of a vocabulary in column order."""
+    terms = np.empty(len(vocabulary), dtype=object)
+    for term, column in vocabulary.items():
+        terms[column] = term
+    return terms
+
+
 def count_unigrams(documents: list[str], terms: pa.Array, dtype=np.float32) -> sp.csr_matrix:
     """Counts of space-separated tokens over a vocabulary, in Arrow: splitting and looking every
     token up in Python costs about 75 µs per ad. Tokens never become Python objects."""
@@ -102,11 +110,8 @@ class TfidfBlock:
     weight: float
 
     def __post_init__(self) -> None:
-        terms = np.empty(len(self.vocabulary), dtype=object)
-        for term, column in self.vocabulary.items():
-            terms[column] = term
-        self.terms = terms
-        self._terms = pa.array(terms, type=pa.large_string())
+        self.terms = vocabulary_terms(self.vocabulary)
+        self._terms = pa.array(self.terms, type=pa.large_string())
 
     def counts(self, documents: list[str]) -> sp.csr_matrix:
         if self.analyzer == "unigrams":

@@ -104,7 +104,9 @@ def normalise(frame: pd.DataFrame, raw_name: str, layout: Layout, default_source
         for c in ("title", "company", "city", "experience", "education", "industry", "source", "description"):
             out[c] = out[c].astype("string")
     out["url"] = out["url"].astype("string")
-    if layout.clean or "truncated" not in out.columns:
+    if not layout.clean and "truncated" in frame.columns:  # our own output says so already
+        out["truncated"] = frame["truncated"].astype("string").str.lower().isin(["true", "1"]).to_numpy()
+    else:
         out["truncated"] = is_truncated(out["description"])
     _fill_ids(out)
     out["raw_row"] = out["raw_row"].astype("int64")
@@ -265,7 +267,7 @@ def read_postings(
         summary = FileSummary(f"{Path(raw.name).parent}/ ({len(run):,} {kind} pages)" if page else raw.name)
         summaries.append(summary)
         try:
-            tables = [read_pages(run, kind, chunk_rows)] if page else read_tables(raw, chunk_rows)
+            tables = [read_pages(run, kind, chunk_rows)] if page else read_tables(raw, chunk_rows, kind)
             for table in tables:
                 yield from _table_batches(raw, table, summary, columns, page)
             if not summary.layout and not summary.rejects:

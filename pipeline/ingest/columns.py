@@ -83,6 +83,7 @@ def _norm_name(name: str) -> str:
 
 
 _BY_NAME = {_norm_name(n): f for f, names in SYNONYMS.items() for n in names}
+_PARTS = {f: [s for s in map(_norm_name, names) if len(s) >= 2] for f, names in SYNONYMS.items()}
 
 
 def field_for_name(name: str) -> str | None:
@@ -94,7 +95,7 @@ def _name_bonus(column: str, target: str) -> float:
     norm = _norm_name(column)
     if _BY_NAME.get(norm) == target:
         return 0.35
-    if any(len(s) >= 2 and s in norm for s in (_norm_name(n) for n in SYNONYMS[target])):
+    if any(s in norm for s in _PARTS[target]):
         return 0.15
     return 0.0
 

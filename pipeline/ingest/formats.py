@@ -488,9 +488,10 @@ def sniff_format(raw: RawFile) -> str:
     raise SourceError(f"{raw.name}: unsupported file type {raw.suffix!r}")
 
 
-def read_tables(raw: RawFile, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[Table]:
-    """Every table in the file, in order (an Excel workbook: one per sheet with data)."""
-    kind = sniff_format(raw)
+def read_tables(raw: RawFile, chunk_rows: int = DEFAULT_CHUNK_ROWS, kind: str | None = None) -> Iterator[Table]:
+    """Every table in the file, in order (an Excel workbook: one per sheet with data). `kind`: the
+    format `sniff_format` found, when the caller has sniffed already."""
+    kind = kind or sniff_format(raw)
     if kind == "csv":
         yield _csv_table(raw, chunk_rows)
     elif kind == "xlsx":

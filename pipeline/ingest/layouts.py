@@ -153,6 +153,7 @@ def _liepin_posted(update: pd.Series, crawl: pd.Series) -> pd.Series:
 
 PARSERS: dict[str, Parser] = {
     "text": _first,
+    "number": lambda c: _number(c),
     "city": lambda *c: parse_city(_first(*c)),
     "datetime": lambda *c: parse_datetime(_first(*c)),
     "epoch": lambda c: _epoch(_number(c)),
@@ -193,7 +194,7 @@ class Layout:
 
 
 LAYOUTS = [
-    Layout("tobroles", frozenset(COLUMNS), {c: c for c in COLUMNS if c not in ("salary_min", "salary_max", "salary_unit")}, clean=False),
+    Layout("tobroles", frozenset(COLUMNS), {c: c for c in COLUMNS}, {"salary_min": "number", "salary_max": "number"}, clean=False),
     Layout(
         "jobhunting",
         frozenset({"职位自编号", "发布平台", "职位", "职位描述"}),
@@ -284,11 +285,4 @@ def apply(layout: Layout, frame: pd.DataFrame, default_source: str) -> pd.DataFr
         out["source"] = layout.source
     else:
         out["source"] = out["source"].astype("string").fillna(source_from_urls(out["url"])).fillna(default_source)
-    if layout.name == "tobroles":
-        out["posted_at"] = parse_datetime(out["posted_at"]) if not pd.api.types.is_datetime64_any_dtype(out["posted_at"]) else out["posted_at"]
-        for c in ("salary_min", "salary_max"):
-            out[c] = pd.to_numeric(frame[c], errors="coerce")
-        out["salary_unit"] = _column(frame, "salary_unit")
-        if "truncated" in frame.columns:
-            out["truncated"] = frame["truncated"].astype("string").str.lower().isin(["true", "1"]).to_numpy()
     return out
