@@ -184,3 +184,17 @@ def test_in_memory_zip_member_names_and_rows(fixtures):
     result, frame = ingest([fixtures / "jobhunting_2024-10-10_job.zip"])
     assert frame["raw_file"].iloc[0].endswith("jobhunting_2024-10-10_job.zip!job.xlsx")
     assert frame["raw_row"].tolist() == list(range(1, 7))
+
+
+def test_a_shared_url_never_merges_postings_the_board_told_apart(tmp_path):
+    # 51job gives many postings one company careers URL; their board ids tell them apart. Rows
+    # without an id still merge on a URL that names one posting.
+    ids = ["51JOB_1", "51JOB_2"] + [None] * 21
+    titles = ["后端开发工程师", "测试工程师"] + [f"销售代表{i}" for i in range(20)] + ["销售代表0"]
+    urls = ["http://boschchina.51job.com/jobdetail.html"] * 2 + [f"https://a.example/job/{i}" for i in range(20)] + ["https://a.example/job/0"]
+    descriptions = ["负责后端服务开发", "负责功能测试"] + [f"负责第{i}区客户开发" for i in range(20)] + ["负责客户开发与维护"]
+    path = tmp_path / "shared_url.csv"
+    pd.DataFrame({"职位编号": ids, "职位": titles, "职位描述": descriptions, "职位链接": urls}).to_csv(path, index=False)
+    result, frame = ingest([path])
+    assert {"后端开发工程师", "测试工程师"} <= set(frame["title"]) and len(frame) == 22
+    assert result.files[0].merged_on == {"url": 1}

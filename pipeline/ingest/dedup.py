@@ -1,7 +1,8 @@
 """Which rows are the same posting: only strong evidence merges two rows.
 
-Rows are merged on the board's own id, on the posting's URL, or on an equal company + title +
-description where the description is not empty. Company + title alone never merges: a company posts
+Rows are merged on the board's own id, on the posting's URL (only for rows the board gave no id:
+51job gives many postings one company careers URL, and the id is the stronger evidence), or on an
+equal company + title + description where the description is not empty. Company + title alone never merges: a company posts
 many ads under one title (a 销售代表 in every city), and a file whose description column was missed
 would otherwise collapse into a handful of rows. Of each group, the row the board showed last is
 kept (by when it was seen, then by the order read).
@@ -19,7 +20,7 @@ def dedup_keys(rows: pd.DataFrame, posting_urls: bool) -> pd.DataFrame:
     nearly all distinct), not companies or search pages."""
     described = rows["description"].notna()
     content = pd.util.hash_pandas_object(rows[["company", "title", "description"]].fillna(""), index=False)
-    url = rows["url"].str.strip().str.lower()
+    url = rows["url"].str.strip().str.lower().where(~rows["_id_given"])
     return pd.DataFrame(
         {
             # Only the board's own id: an id made from the content would merge on content, counted as such.
