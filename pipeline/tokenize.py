@@ -63,10 +63,11 @@ class Tokenizer:
         if backend == "rjieba":
             import rjieba
 
-            engine = rjieba.Jieba()
+            # Importing rjieba builds its default instance (a tenth of a second); a second Jieba() would
+            # load the same dictionary again. Adding the domain words to it is idempotent.
             for word, freq in user_words():
-                engine.add_word(word, freq, None)
-            self._cut = engine.cut
+                rjieba.add_word(word, freq, None)
+            self._cut = rjieba.cut
         else:
             import jieba
 
