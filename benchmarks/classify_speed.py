@@ -7,8 +7,11 @@ Two inputs, each configuration its own process, printing seconds, postings/s and
   and the ratio of the two;
 - N postings of the bundled corpus (Parquet): tobroles with --jobs 1 and 2, and dask; the plain
   pipeline up to --plain-max rows.
+First, start-up: `tobroles --help` and classifying a 12-row CSV, --startup-runs times each (median,
+min, max wall seconds).
 
 Usage: python benchmarks/classify_speed.py [--sizes 1000000] [--plain-max 100000] [--no-dask]
+       [--startup-runs 5] [--csv-rows 0 --sizes]   (start-up only)
 Peak RSS is the largest single process (the parent, or any worker it waited for).
 """
 
@@ -62,18 +65,29 @@ def labelled_csv(n: int, folder: Path) -> Path:
     return path
 
 
+def startup(tobroles: list[str], folder: Path, runs: int) -> None:
+    small = labelled_csv(12, folder)
+    for name, cmd in [("--help", [*tobroles, "--help"]), ("classify 12 rows", [*tobroles, "classify", str(small), "-o", str(folder / "small.csv")])]:
+        seconds = sorted(run(cmd)[0] for _ in range(runs))
+        print(f"start-up {name:<17} median {seconds[len(seconds) // 2]:.2f}s  min {seconds[0]:.2f}s  max {seconds[-1]:.2f}s  ({runs} runs)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--csv-rows", type=int, default=40_000)
     parser.add_argument("--sizes", type=int, nargs="*", default=[1_000_000])
     parser.add_argument("--plain-max", type=int, default=100_000, help="skip the plain run above this size (it takes many minutes)")
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--startup-runs", type=int, default=5)
     args = parser.parse_args()
     tobroles = [sys.executable, "-m", "pipeline"]
     plain = [sys.executable, "benchmarks/plain_classify.py"]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        startup(tobroles, tmp, args.startup_runs)
+        if not args.csv_rows:
+            return
         subprocess.run([*plain, "fit", str(tmp / "plain.pkl")], check=True, cwd=REPO)
         source = labelled_csv(args.csv_rows, tmp)
         timings = {}

@@ -8,8 +8,8 @@ folds `tobroles train` uses: stratified, with reposts of one ad kept in one fold
              samples weighted by annotator sureness, temperature-calibrated probabilities)
 
 Then a learning curve (the shipped model trained on 25/50/100% of each training fold, scored on the
-same test folds) and how well confidence ranks the errors (the share of errors among the 20% least
-confident held-out predictions, and ECE).
+same test folds), how well confidence ranks the errors (the share of errors among the 20% least
+confident held-out predictions, and ECE), and held-out accuracy per source (campus sites vs boards).
 
 Then a check that the shipped hyper-parameters were not tuned to these folds: on a fixed 80/20 split
 (one fold of a 5-fold grouped split, seed 42), title_weight and C, then other_clusters, then
@@ -27,6 +27,7 @@ import time
 
 import jieba
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
@@ -35,6 +36,7 @@ from sklearn.svm import LinearSVC
 from pipeline.estimator import RoleClassifier
 from pipeline.folds import grouped_folds, repost_groups
 from pipeline.metrics import classification_metrics, confidence_metrics
+from pipeline.taxonomy import DATA_DIR
 from pipeline.train import load_labelled
 
 
@@ -70,6 +72,7 @@ def cross_validate(data, make, as_input, folds: int, seed: int = 0, weighted: bo
         else:
             predicted[test_idx] = model.predict(as_input(X.iloc[test_idx]))
     metrics = classification_metrics(y, predicted)
+    metrics["correct"] = predicted == y
     if not np.isnan(confidence).any():
         metrics["confidence"] = confidence_metrics(predicted == y, confidence)
     return metrics, time.perf_counter() - started
@@ -105,6 +108,13 @@ def main() -> None:
         m = cross_validate(data, RoleClassifier, lambda X: X, args.folds, weighted=True, share=share)[0]
         print(line(f"  {share:.0%} of the labels", m))
     print(line("  100% of the labels", ours))
+
+    print("\nper source (tobroles CV; source of the labelled ad):")
+    sources = pd.read_parquet(DATA_DIR / "labels.parquet", columns=["posting_id", "source"])
+    source = data.frame[["posting_id"]].merge(sources, on="posting_id", how="left")["source"].fillna("user labels")
+    by_source = pd.DataFrame({"source": source, "correct": ours["correct"], "to_b": data.y != "other"}).groupby("source")
+    table = by_source.agg(ads=("correct", "size"), accuracy=("correct", "mean"), to_b_share=("to_b", "mean"))
+    print(table.sort_values("ads", ascending=False).round(3).to_string())
 
     print("\nper role (tobroles CV):")
     for role, m in ours["per_role"].items():
