@@ -32,7 +32,7 @@ from sklearn.linear_model import LogisticRegression
 import pipeline.estimator
 from pipeline.estimator import RoleClassifier
 from pipeline.features import build_vectorizers
-from pipeline.folds import REPOST_PREFIX, grouped_folds, repost_groups
+from pipeline.folds import grouped_folds, repost_groups, repost_keys
 from pipeline.linear import body_texts, class_scores
 from pipeline.metrics import classification_metrics, confidence_metrics
 from pipeline.taxonomy import DATA_DIR
@@ -54,11 +54,8 @@ def view_scores(model: RoleClassifier, X: pd.DataFrame) -> tuple[np.ndarray, np.
 
 def unlabelled_ads(labelled: pd.DataFrame, n: int) -> pd.DataFrame:
     corpus = pd.read_parquet(DATA_DIR / "corpus.parquet", columns=["title", "description"])
-
-    def key(s):
-        return s.fillna("").str.replace(r"\W+", "", regex=True).str[:REPOST_PREFIX]
-
-    keep = ~key(corpus["description"]).isin(set(key(labelled["description"]))) & (corpus["description"].fillna("").str.len() >= 40)
+    reposted = repost_keys(corpus["description"]).isin(set(repost_keys(labelled["description"]))).to_numpy()
+    keep = ~reposted & (corpus["description"].fillna("").str.len() >= 40).to_numpy()
     return corpus[keep].sample(n=min(n, int(keep.sum())), random_state=0).reset_index(drop=True)
 
 

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from .classify import check_frame
 from .features import PostingText, WordTfidf, build_vectorizers
 from .folds import grouped_folds, repost_groups
-from .linear import LinearModel, TfidfBlock, class_scores
+from .linear import LinearModel, TfidfBlock, _softmax, class_scores
 from .taxonomy import OTHER, taxonomy
 from .tokenize import BACKENDS, DEFAULT_BACKEND
 
@@ -39,8 +39,6 @@ def fit_temperature(scores: np.ndarray, y_index: np.ndarray) -> float:
     One parameter for all classes keeps the SVM's ranking (argmax) intact, unlike per-class sigmoids,
     which pull rare roles down and cost macro-F1.
     """
-    from .linear import _softmax
-
     rows = np.arange(len(y_index))
 
     def loss(log_t: float) -> float:
@@ -138,8 +136,6 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         self.temperature_ = fit_temperature(held_out[scored], y_index[scored])
         # How often each true class is labelled as each class by a model that did not see the ad:
         # what the report needs to correct raw counts (adjusted classify-and-count).
-        from .linear import _softmax
-
         predicted = held_out[scored].argmax(axis=1)
         posteriors = _softmax(held_out[scored], self.temperature_)
         confidence = posteriors.max(axis=1)

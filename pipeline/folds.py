@@ -24,9 +24,14 @@ REPOST_PREFIX = 120
 MIN_REPOST_CHARS = 20
 
 
+def repost_keys(descriptions) -> pd.Series:
+    """The opening word characters of each description: reposts of one ad share it."""
+    return pd.Series(descriptions, dtype="string").fillna("").str.replace(r"\W+", "", regex=True).str[:REPOST_PREFIX]
+
+
 def repost_groups(descriptions) -> np.ndarray:
     """One integer group per ad; reposts of one ad share it."""
-    keys = pd.Series(descriptions, dtype="string").fillna("").str.replace(r"\W+", "", regex=True).str[:REPOST_PREFIX]
+    keys = repost_keys(descriptions)
     short = keys.str.len() < MIN_REPOST_CHARS
     keys[short] = "\x00" + pd.Series(np.arange(len(keys)), index=keys.index)[short].astype(str)
     return pd.factorize(keys)[0]

@@ -246,8 +246,9 @@ def confidence_histogram(frame: pd.DataFrame, bins: int = 10) -> pd.DataFrame | 
 def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadata: dict | None = None, estimates: str = DEFAULT_ESTIMATOR) -> Report:
     """All tables from classified rows. `quality` adds ingest facts (postings read, duplicates, rejects).
 
-    `estimates` ("acc" or "none"): ACC needs the held-out confusion of the model that labelled the
-    rows, from `model_metadata`; without it the table has raw counts only and says why."""
+    `estimates` (one of ESTIMATORS, "none" for raw counts only): every estimator needs the held-out
+    confusion of the model that labelled the rows, from `model_metadata`; without it the table has
+    raw counts only and says why."""
     if estimates not in ESTIMATORS:
         raise ReportError(f"unknown estimator {estimates!r}; choose one of {', '.join(ESTIMATORS)}")
     found = None

@@ -125,7 +125,8 @@ def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[
             labelled_in[batch.raw.name] = labelled_in.get(batch.raw.name, 0) + int((~blank).sum())
             role_of = {label: _resolve(t, label) for label in labels.dropna().unique()}
             rows["role"] = labels.map(role_of).to_numpy(dtype=object)
-            for label, raw_row in zip(labels[~blank & rows["role"].isna().to_numpy()], rows.loc[~blank & rows["role"].isna().to_numpy(), "raw_row"]):
+            unknown = ~blank & rows["role"].isna().to_numpy()
+            for label, raw_row in zip(labels[unknown], rows.loc[unknown, "raw_row"]):
                 problems.append(f"{batch.raw.name} row {raw_row}: unknown role {label!r} (see `tobroles roles`)")
             if blank.any():
                 problems.append(f"{batch.raw.name}: {int(blank.sum()):,} rows without a role (not labelled) left out")
@@ -222,6 +223,8 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
     confidence = np.empty(len(data.frame))
     X, y, w = data.X, data.y, data.weights
     splits = grouped_folds(repost_groups(X["description"]), y, folds, seed)
+    if before is not None:
+        before_keys, before_ids = _text_key(before.frame), before.frame["posting_id"]
     for train_idx, test_idx in splits:
         model = clone(classifier).fit(X.iloc[train_idx], y[train_idx], sample_weight=w[train_idx])
         proba = model.predict_proba(X.iloc[test_idx])
@@ -229,7 +232,7 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
         confidence[test_idx] = proba.max(axis=1)
         if before is not None:
             test = data.frame.iloc[test_idx]
-            unseen = ~(_text_key(before.frame).isin(set(_text_key(test))) | before.frame["posting_id"].isin(set(test["posting_id"].dropna()))).to_numpy()
+            unseen = ~(before_keys.isin(set(_text_key(test))) | before_ids.isin(set(test["posting_id"].dropna()))).to_numpy()
             old = clone(classifier).fit(before.X[unseen], before.y[unseen], sample_weight=before.weights[unseen])
             predicted_before[test_idx] = old.predict(X.iloc[test_idx])
     metrics = classification_metrics(y, predicted)
@@ -294,13 +297,13 @@ def train(
     label wins on the same posting, and the CV of the model without them runs on the same folds."""
     started = time.perf_counter()
     data = load_labelled(sources, columns)
-    merged = None
+    merged = before = None
     if add:
         merged = merge_labels(data, load_labelled(add, columns))
         before, data = data, merged.data
     warnings = check_trainable(data)
     classifier = classifier or RoleClassifier()
-    cv_metrics = cross_validate(data, classifier, folds, before=before if add else None)[0] if folds > 1 else None
+    cv_metrics = cross_validate(data, classifier, folds, before=before)[0] if folds > 1 else None
     fitted = clone(classifier).fit(data.X, data.y, sample_weight=data.weights)
     trained_on = [*(sources or [BUNDLED_LABELS]), *(add or [])]
     metadata = {

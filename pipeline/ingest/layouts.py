@@ -153,15 +153,15 @@ def _liepin_posted(update: pd.Series, crawl: pd.Series) -> pd.Series:
 
 PARSERS: dict[str, Parser] = {
     "text": _first,
-    "number": lambda c: _number(c),
+    "number": _number,
     "city": lambda *c: parse_city(_first(*c)),
     "datetime": lambda *c: parse_datetime(_first(*c)),
     "epoch": lambda c: _epoch(_number(c)),
-    "years": lambda c: _years(c),
-    "board": lambda c: _board(c),
+    "years": _years,
+    "board": _board,
     "int_id": lambda c: pd.to_numeric(c, errors="coerce").astype("Int64").astype("string"),
     "url_id": lambda c: c.str.extract(r"/job/(\d+)")[0].fillna(c),
-    "salary_text": lambda c: parse_salary_text(c),
+    "salary_text": parse_salary_text,
     "salary_range": lambda lo, hi: salary_from_numbers(lo, hi),
     "salary_k_month": lambda lo, hi: salary_from_numbers(_number(lo) * 1000, _number(hi) * 1000).assign(
         salary_unit=lambda f: f["salary_unit"].where(f["salary_unit"].isna(), "month")

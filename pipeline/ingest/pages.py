@@ -103,7 +103,8 @@ def html_record(markup: str) -> dict[str, str | None]:
     tree = LexborHTMLParser(markup)
     tree.strip_tags(_NOISE_TAGS)  # removes them with their content
     record: dict[str, str | None] = {}
-    page_title = _text(tree.css_first("title")) if tree.css_first("title") is not None else ""
+    title_node = tree.css_first("title")
+    page_title = _text(title_node) if title_node is not None else ""
     heading = next((_text(h) for h in tree.css("h1") if 0 < len(_text(h)) <= 80), None)
     # "支付宝服务窗营销经理_壹打工网-让工作来找你": the site's name follows the posting's title, which
     # may itself hold a separator ("销售代表-8k"), so the heading is taken off first.
