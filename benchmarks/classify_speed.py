@@ -8,7 +8,8 @@ Two inputs, each configuration its own process, printing seconds, postings/s and
 - N postings of the bundled corpus (Parquet): tobroles with --jobs 1 and 2, and dask; the plain
   pipeline up to --plain-max rows.
 First, start-up: `tobroles --help` and classifying a 12-row CSV, --startup-runs times each (median,
-min, max wall seconds).
+min, max wall seconds), beside the floor under them: a bare interpreter, and one that only imports
+the libraries a classify run loads (with and without pandas and SciPy).
 
 Usage: python benchmarks/classify_speed.py [--sizes 1000000] [--plain-max 100000] [--no-dask]
        [--startup-runs 5] [--csv-rows 0 --sizes]   (start-up only)
@@ -65,11 +66,23 @@ def labelled_csv(n: int, folder: Path) -> Path:
     return path
 
 
+# What `tobroles classify` imports besides its own modules, heaviest first.
+CLASSIFY_IMPORTS = ["pandas", "scipy.sparse", "pyarrow.compute", "rjieba", "typer", "rich.progress"]
+
+
 def startup(tobroles: list[str], folder: Path, runs: int) -> None:
     small = labelled_csv(12, folder)
-    for name, cmd in [("--help", [*tobroles, "--help"]), ("classify 12 rows", [*tobroles, "classify", str(small), "-o", str(folder / "small.csv")])]:
+    floors = [
+        (f"import {', '.join(CLASSIFY_IMPORTS[i:])}", [sys.executable, "-c", f"import {', '.join(CLASSIFY_IMPORTS[i:])}"]) for i in range(3)
+    ]
+    for name, cmd in [
+        ("--help", [*tobroles, "--help"]),
+        ("classify 12 rows", [*tobroles, "classify", str(small), "-o", str(folder / "small.csv")]),
+        ("python -c pass", [sys.executable, "-c", "pass"]),
+        *floors,
+    ]:
         seconds = sorted(run(cmd)[0] for _ in range(runs))
-        print(f"start-up {name:<17} median {seconds[len(seconds) // 2]:.2f}s  min {seconds[0]:.2f}s  max {seconds[-1]:.2f}s  ({runs} runs)", flush=True)
+        print(f"start-up {name:<78} median {seconds[len(seconds) // 2]:.2f}s  min {seconds[0]:.2f}s  max {seconds[-1]:.2f}s  ({runs} runs)", flush=True)
 
 
 def main() -> None:
