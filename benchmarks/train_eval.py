@@ -37,7 +37,7 @@ from pipeline.estimator import RoleClassifier
 from pipeline.folds import grouped_folds, repost_groups
 from pipeline.metrics import classification_metrics, confidence_metrics
 from pipeline.taxonomy import DATA_DIR
-from pipeline.train import load_labelled
+from pipeline.train import load_labelled, sureness_metrics
 
 
 def jieba_words(text: str) -> list[str]:
@@ -103,6 +103,8 @@ def main() -> None:
 
     c = ours["confidence"]
     print(f"\nreview: the 20% least confident held-out rows (confidence < {c['review_threshold']:.2f}) hold {c['review_capture']:.1%} of the errors; ECE {c['ece']:.3f}")
+    for name, m in sureness_metrics(data.frame["sure"], ours["correct"]).items():
+        print(f"  annotator {name:<9} {m['ads']:>6,} ads  accuracy {m['accuracy']:.3f}  {m['error_share']:.0%} of the errors")
     print("\nlearning curve (share of each training fold; same test folds):")
     for share in (0.25, 0.5):
         m = cross_validate(data, RoleClassifier, lambda X: X, args.folds, weighted=True, share=share)[0]

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 BUNDLED_LABELS = DATA_DIR / "labels.parquet"
 # A guess between two roles teaches less than a clear case; weights fixed a priori, not tuned.
 SURE_WEIGHTS = {1: 0.3, 2: 0.7, 3: 1.0}
+SURE_NAMES = {3: "clear", 2: "probable", 1: "guess"}
 MIN_SAMPLES_WARN = 10
 
 
@@ -44,7 +45,7 @@ class TrainingDataError(ValueError):
 
 @dataclass
 class LabelledData:
-    frame: pd.DataFrame  # title, description, role, weight, raw_file, raw_row
+    frame: pd.DataFrame  # title, description, role, sure (1-3 or NA), weight, raw_file, raw_row
     problems: list[str] = field(default_factory=list)
     files: list[FileSummary] = field(default_factory=list)
 
@@ -139,8 +140,10 @@ def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[
                 for raw_row in rows.loc[changed, "raw_row"]:
                     problems.append(f"{batch.raw.name} row {raw_row}: its id or text was changed after export (the check column no longer matches); left out")
                 rows.loc[changed, "role"] = None
-            sure = pd.to_numeric(original["sure"], errors="coerce") if "sure" in original.columns else pd.Series(3, index=rows.index)
-            rows["weight"] = sure.map(SURE_WEIGHTS).fillna(1.0).to_numpy()
+            sure = pd.to_numeric(original["sure"], errors="coerce") if "sure" in original.columns else pd.Series(pd.NA, index=original.index, dtype="Float64")
+            sure = sure.where(sure.isin(list(SURE_WEIGHTS))).astype("Int8")
+            rows["sure"] = sure.to_numpy()
+            rows["weight"] = sure.map(SURE_WEIGHTS).astype("float64").fillna(1.0).to_numpy()
             empty = rows["title"].isna() & rows["description"].isna()
             for raw_row in rows.loc[empty & rows["role"].notna(), "raw_row"]:
                 problems.append(f"{batch.raw.name} row {raw_row}: no title and no description")
@@ -238,9 +241,23 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
     metrics = classification_metrics(y, predicted)
     metrics["folds"] = len(splits)
     metrics["confidence"] = confidence_metrics(predicted == y, confidence)
+    if data.frame["sure"].notna().any():
+        metrics["by_sureness"] = sureness_metrics(data.frame["sure"], predicted == y)
     if before is not None:
         metrics["before"] = classification_metrics(y, predicted_before)
     return metrics, predicted
+
+
+def sureness_metrics(sure: pd.Series, correct: np.ndarray) -> dict:
+    """Held-out accuracy by the annotator's sureness, and each level's share of the errors: where the
+    errors are labels the annotator was unsure of, they are partly disagreements, not mistakes."""
+    errors = max(int((~correct).sum()), 1)
+    out = {}
+    for level, name in SURE_NAMES.items():
+        rows = (sure == level).fillna(False).to_numpy()
+        if rows.any():
+            out[name] = {"ads": int(rows.sum()), "accuracy": float(correct[rows].mean()), "error_share": float((~correct[rows]).sum() / errors)}
+    return out
 
 
 MODEL_CARD = """# tobroles model `{model_id}`

@@ -62,6 +62,7 @@ def test_label_problems_are_reported_with_file_and_row(tmp_path):
     assert f"{path} row 3: no title and no description" in problems
     assert "same text labelled ['content_ops', 'new_media']" in problems and "row 4" in problems and "row 5" in problems
     assert data.frame["role"].tolist() == ["customer_service"]
+    assert data.frame["sure"].isna().all() and data.weights.tolist() == [1.0], "no sure column: unknown sureness, full weight"
     with pytest.raises(TrainingDataError, match="at least two roles"):
         train([path], tmp_path / "model", folds=0)
 
@@ -81,6 +82,11 @@ def test_train_save_load_predict_and_deterministic_id(small_labelled, tmp_path):
     for key in ("model_id", "created_at", "taxonomy_hash", "training_data_hash", "samples_per_class", "cv_metrics", "library_versions", "file_sha256"):
         assert key in meta
     assert meta["cv_metrics"]["macro_f1"] > 0.5
+    by_sureness, sure = meta["cv_metrics"]["by_sureness"], pd.read_csv(small_labelled)["sure"]
+    assert {name: m["ads"] for name, m in by_sureness.items()} == {name: int((sure == level).sum()) for level, name in ((3, "clear"), (2, "probable"), (1, "guess")) if (sure == level).any()}
+    errors = round((1 - meta["cv_metrics"]["accuracy"]) * len(sure))
+    assert sum(round(m["ads"] * (1 - m["accuracy"])) for m in by_sureness.values()) == errors
+    assert sum(m["error_share"] for m in by_sureness.values()) == pytest.approx(1.0 if errors else 0.0)
     assert (tmp_path / "m1" / "README.md").read_text(encoding="utf-8").startswith("# tobroles model")
     model = load_model(tmp_path / "m1")
     frame = pd.DataFrame({"title": ["仓库管理员", "售后工程师"], "description": ["负责仓库出入库与盘点", "负责设备的安装调试与维修"]})
@@ -254,6 +260,7 @@ def test_evaluate_and_train_commands(small_labelled, tmp_path):
     result = runner.invoke(app, ["train", str(small_labelled), "-o", str(tmp_path / "m"), "--folds", "3"])
     assert result.exit_code == 0, result.output
     assert "3-fold cross-validation" in result.output and "macro-F1" in result.output
+    assert "by the annotator's sureness: clear" in result.output
     result = runner.invoke(app, ["evaluate", str(small_labelled), "--model", str(tmp_path / "m"), "--json"])
     metrics = json.loads(result.stdout)
     assert metrics["accuracy"] > 0.9 and set(metrics["per_role"]) >= {"sales", "other"}

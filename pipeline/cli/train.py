@@ -22,6 +22,9 @@ def print_metrics(metrics: dict, title: str) -> None:
             f"review: the {c['review_share']:.0%} least confident rows (confidence < {c['review_threshold']:.2f}) hold "
             f"{c['review_capture']:.0%} of the errors; ECE {c['ece']:.3f}"
         )
+    if "by_sureness" in metrics:
+        levels = [f"{name} {m['accuracy']:.0%} right ({m['ads']:,} ads, {m['error_share']:.0%} of the errors)" for name, m in metrics["by_sureness"].items()]
+        console.print(f"by the annotator's sureness: {', '.join(levels)}")
     table = Table("role", "中文", "precision", "recall", "F1", "support", title="per role")
     for role, m in metrics["per_role"].items():
         table.add_row(role, taxonomy().role(role).zh, f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}", str(m["support"]))
