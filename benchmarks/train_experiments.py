@@ -4,17 +4,28 @@
    confident rows (the review capture) for the max probability (what ships), the top-two margin,
    title-vs-duties agreement (the shipped linear layer's score split into its title and its duties
    columns, so no second model), and a logistic regression over all of them plus the description's
-   length, fitted fold by fold on the other folds' held-out rows.
+   length, fitted fold by fold on the other folds' held-out rows; then the same with one more
+   input, a logistic regression over the features that predicts which ads the annotator marked a
+   guess (sure = 1), fitted on each fold's training part.
 2. Pseudo-labels from the unlabelled bundled corpus (--pseudo N): in each fold the model labels N
    corpus ads (none a repost of a labelled ad), those with confidence >= --pseudo-min join the
    training part with weight --pseudo-weight, and the model is refitted; macro-F1 before and after.
+   --pseudo-roles-only keeps only the ads predicted as one of the 25 roles (the confident ones are
+   otherwise almost all `other`).
 3. Word vectors from the unlabelled corpus (--word-vectors WEIGHT; needs `pip install gensim`, which
    the project does not depend on): word2vec (100 dimensions, 5 epochs) over the duties of every
    bundled corpus and labelled ad, each ad's mean vector (l2-normed) added as a fourth feature block
    with that weight; cross-validated macro-F1 against the shipped features.
+4. Character 2-3-grams of the duties (--body-chars WEIGHT) as a fourth block, the same way.
+5. Other sample weights for the annotator's sureness (--sure-weights GUESS PROBABLE CLEAR; shipped
+   0.3 0.7 1.0): cross-validated metrics on all ads and on the clear ones alone (sure = 3, whose
+   labels are the least disputable).
+6. Softer class balancing (--class-weight-power P): each class weighted (n / (k * count)) ** P
+   instead of sklearn's "balanced" (P = 1), for the role, `other`-cluster and module SVMs alike.
 
-Usage: python benchmarks/train_experiments.py [--pseudo 20000 --pseudo-min 0.9 --pseudo-weight 0.3]
-       [--word-vectors 0.2]
+Usage: python benchmarks/train_experiments.py [--pseudo 20000 --pseudo-min 0.9 --pseudo-weight 0.3
+       [--pseudo-roles-only]] [--word-vectors 0.2] [--body-chars 0.5] [--sure-weights 0.3 0.7 1]
+       [--class-weight-power 0.5]
 """
 
 from __future__ import annotations
@@ -27,7 +38,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
 
 import pipeline.estimator
 from pipeline.estimator import RoleClassifier
@@ -37,7 +50,7 @@ from pipeline.linear import body_texts, class_scores
 from pipeline.metrics import classification_metrics, confidence_metrics
 from pipeline.taxonomy import DATA_DIR
 from pipeline.tokenize import TOKEN_PATTERN, stopwords
-from pipeline.train import load_labelled
+from pipeline.train import SURE_WEIGHTS, load_labelled
 
 
 def view_scores(model: RoleClassifier, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -78,35 +91,95 @@ class MeanWordVector(TransformerMixin, BaseEstimator):
         return sp.csr_matrix(out)
 
 
-def word_vector_cv(data, weight: float) -> tuple[dict, dict]:
-    from gensim.models import Word2Vec
+def shipped_fit_predict(make=RoleClassifier):
+    return lambda X_train, y_train, w_train, X_test: make().fit(X_train, y_train, sample_weight=w_train).predict(X_test)
 
-    X, y, w = data.X, data.y, data.weights
-    token, stop = re.compile(TOKEN_PATTERN), set(stopwords())
-    corpus = pd.read_parquet(DATA_DIR / "corpus.parquet", columns=["description"])["description"]
-    documents = body_texts(pd.concat([corpus, X["description"]], ignore_index=True), "rjieba")["body_words"]
-    sentences = [[t for t in token.findall(doc) if t not in stop] for doc in documents]
-    vectors = Word2Vec(sentences, vector_size=100, window=5, min_count=3, workers=2, epochs=5, seed=0).wv
 
-    def with_vectors(title_weight, body_weight):
+def cv_predict(data, fit_predict, weights=None) -> np.ndarray:
+    """Held-out predictions on the folds of `tobroles train`: fit_predict(X_train, y_train, w_train, X_test)."""
+    X, y = data.X, data.y
+    w = data.weights if weights is None else weights
+    predicted = np.empty(len(y), dtype=object)
+    for train_idx, test_idx in grouped_folds(repost_groups(X["description"]), y, 5, 0):
+        predicted[test_idx] = fit_predict(X.iloc[train_idx], y[train_idx], w[train_idx], X.iloc[test_idx])
+    return predicted
+
+
+def extra_block_cv(data, name: str, block, weight: float) -> tuple[dict, dict]:
+    """Cross-validated metrics of the shipped features and of the shipped features plus `block` (a
+    transformer of the duties column) weighted by `weight`, on the same folds."""
+
+    def with_block(title_weight, body_weight):
         columns = build_vectorizers(title_weight, body_weight)
-        columns.transformers.append(("body_vectors", MeanWordVector(vectors), "body_words"))
-        columns.transformer_weights["body_vectors"] = weight
+        columns.transformers.append((name, block, "body_words"))
+        columns.transformer_weights[name] = weight
         return columns
 
-    shipped, extended = np.empty(len(y), dtype=object), np.empty(len(y), dtype=object)
-    for train_idx, test_idx in grouped_folds(repost_groups(X["description"]), y, 5, 0):
-        shipped[test_idx] = RoleClassifier().fit(X.iloc[train_idx], y[train_idx], sample_weight=w[train_idx]).predict(X.iloc[test_idx])
-        # RoleClassifier builds its features with estimator.build_vectorizers; the dense block is
+    def extended(X_train, y_train, w_train, X_test):
+        # RoleClassifier builds its features with estimator.build_vectorizers; the extra block is
         # not part of LinearModel, so this model scores from its own SVMs.
-        pipeline.estimator.build_vectorizers, original = with_vectors, build_vectorizers
+        pipeline.estimator.build_vectorizers, original = with_block, build_vectorizers
         try:
-            model = RoleClassifier().fit(X.iloc[train_idx], y[train_idx], sample_weight=w[train_idx])
+            model = RoleClassifier().fit(X_train, y_train, sample_weight=w_train)
         finally:
             pipeline.estimator.build_vectorizers = original
-        features = model.vectorizers_.transform(model.text_.transform(X.iloc[test_idx]))
-        extended[test_idx] = model.classes_[model._class_scores(model.svm_, model.module_svm_, features).argmax(axis=1)]
-    return classification_metrics(y, shipped), classification_metrics(y, extended)
+        features = model.vectorizers_.transform(model.text_.transform(X_test))
+        return model.classes_[model._class_scores(model.svm_, model.module_svm_, features).argmax(axis=1)]
+
+    return classification_metrics(data.y, cv_predict(data, shipped_fit_predict())), classification_metrics(data.y, cv_predict(data, extended))
+
+
+def word_vectors(data) -> MeanWordVector:
+    from gensim.models import Word2Vec
+
+    token, stop = re.compile(TOKEN_PATTERN), set(stopwords())
+    corpus = pd.read_parquet(DATA_DIR / "corpus.parquet", columns=["description"])["description"]
+    documents = body_texts(pd.concat([corpus, data.X["description"]], ignore_index=True), "rjieba")["body_words"]
+    sentences = [[t for t in token.findall(doc) if t not in stop] for doc in documents]
+    return MeanWordVector(Word2Vec(sentences, vector_size=100, window=5, min_count=3, workers=2, epochs=5, seed=0).wv)
+
+
+def body_chars() -> TfidfVectorizer:
+    """Character 2-3-grams of the duties text as written (the tokenizer's spaces taken out): they
+    see compounds the segmenter cut differently from ad to ad."""
+    return TfidfVectorizer(
+        analyzer="char", ngram_range=(2, 3), min_df=3, max_df=0.5, sublinear_tf=True, dtype=np.float32,
+        preprocessor=lambda text: text.replace(" ", ""),
+    )
+
+
+def sure_weight_cv(data, weights: list[float]) -> None:
+    y, shipped = data.y, data.weights
+    alternative = pd.Series(shipped).map(dict(zip(sorted(SURE_WEIGHTS.values()), weights))).to_numpy()
+    clear = shipped == SURE_WEIGHTS[3]
+    for name, w in (("shipped sure weights", shipped), (f"sure weights {' '.join(map(str, weights))}", alternative)):
+        predicted = cv_predict(data, shipped_fit_predict(), w)
+        for subset, rows in (("all ads", slice(None)), ("clear ads", clear)):
+            m = classification_metrics(y[rows], predicted[rows])
+            print(f"{name:<28} {subset:<10} accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}  module {m['module_accuracy']:.3f}", flush=True)
+
+
+class PowerBalancedSVC(LinearSVC):
+    """LinearSVC whose class weights are sklearn's "balanced" ones raised to `power`."""
+
+    def __init__(self, power: float = 1.0, C: float = 1.0, random_state=None):
+        super().__init__(C=C, random_state=random_state)
+        self.power = power
+
+    def fit(self, X, y, sample_weight=None):
+        classes, counts = np.unique(y, return_counts=True)
+        self.class_weight = dict(zip(classes, (len(y) / (len(classes) * counts)) ** self.power))
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def class_weight_cv(data, power: float) -> None:
+    class Softer(RoleClassifier):
+        def _svm(self):
+            return PowerBalancedSVC(power, C=self.C, random_state=self.random_state)
+
+    for name, make in (("balanced (shipped)", RoleClassifier), (f"balanced ** {power}", Softer)):
+        m = classification_metrics(data.y, cv_predict(data, shipped_fit_predict(make)))
+        print(f"{name:<24} accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}  module {m['module_accuracy']:.3f}", flush=True)
 
 
 def main() -> None:
@@ -114,33 +187,49 @@ def main() -> None:
     parser.add_argument("--pseudo", type=int, default=0, help="unlabelled ads to pseudo-label per fold (0: skip)")
     parser.add_argument("--pseudo-min", type=float, default=0.9)
     parser.add_argument("--pseudo-weight", type=float, default=0.3)
+    parser.add_argument("--pseudo-roles-only", action="store_true", help="pseudo-label only ads predicted as one of the 25 roles, never `other`")
     parser.add_argument("--word-vectors", type=float, default=0.0, help="weight of a word2vec block (0: skip)")
+    parser.add_argument("--body-chars", type=float, default=0.0, help="weight of a duties character n-gram block (0: skip)")
+    parser.add_argument("--sure-weights", type=float, nargs=3, metavar=("GUESS", "PROBABLE", "CLEAR"), help="sample weights by the annotator's sureness (shipped: 0.3 0.7 1)")
+    parser.add_argument("--class-weight-power", type=float, help="compare class weights balanced ** P with the shipped balanced ones, then stop")
     args = parser.parse_args()
     data = load_labelled()
-    if args.word_vectors:
-        for name, m in zip(("shipped features", f"+ word vectors x{args.word_vectors}"), word_vector_cv(data, args.word_vectors)):
-            print(f"{name:<24} accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}  module {m['module_accuracy']:.3f}", flush=True)
+    if args.sure_weights:
+        sure_weight_cv(data, args.sure_weights)
+    if args.class_weight_power is not None:
+        class_weight_cv(data, args.class_weight_power)
+        return
+    for weight, name, make in ((args.word_vectors, "word vectors", word_vectors), (args.body_chars, "duties chars", lambda data: body_chars())):
+        if weight:
+            for label, m in zip(("shipped features", f"+ {name} x{weight}"), extra_block_cv(data, name.replace(" ", "_"), make(data), weight)):
+                print(f"{label:<24} accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}  module {m['module_accuracy']:.3f}", flush=True)
     X, y, w = data.X, data.y, data.weights
     unlabelled = unlabelled_ads(X, args.pseudo) if args.pseudo else None
     proba = title = body = None
     fold_of = np.zeros(len(y), dtype=int)
+    guessed, unsure = (data.frame["sure"] == 1).fillna(False).to_numpy(), np.zeros(len(y))
     pseudo_pred = np.empty(len(y), dtype=object)
     for k, (train_idx, test_idx) in enumerate(grouped_folds(repost_groups(X["description"]), y, 5, 0)):
         model = RoleClassifier().fit(X.iloc[train_idx], y[train_idx], sample_weight=w[train_idx])
         p = model.predict_proba(X.iloc[test_idx])
         t, b = view_scores(model, X.iloc[test_idx])
+        # Where annotators hesitate, learned from the text: sure = 1 (a guess between two roles).
+        linear = model.linear()
+        hesitant = LogisticRegression(max_iter=2000, class_weight="balanced").fit(linear.features(X.iloc[train_idx]), guessed[train_idx])
+        unsure[test_idx] = hesitant.predict_proba(linear.features(X.iloc[test_idx]))[:, 1]
         if proba is None:
             proba, title, body = (np.zeros((len(y), p.shape[1])) for _ in range(3))
         proba[test_idx], title[test_idx], body[test_idx], fold_of[test_idx] = p, t, b, k
         if unlabelled is not None:
             pu = model.predict_proba(unlabelled)
-            chosen = pu.max(axis=1) >= args.pseudo_min
+            guess = model.classes_[pu.argmax(axis=1)]
+            chosen = (pu.max(axis=1) >= args.pseudo_min) & ((guess != "other") | (not args.pseudo_roles_only))
             X2 = pd.concat([X.iloc[train_idx], unlabelled[chosen]], ignore_index=True)
-            y2 = np.concatenate([y[train_idx], model.classes_[pu[chosen].argmax(axis=1)]])
+            y2 = np.concatenate([y[train_idx], guess[chosen]])
             w2 = np.concatenate([w[train_idx], np.full(chosen.sum(), args.pseudo_weight)])
             refit = RoleClassifier().fit(X2, y2, sample_weight=w2)
             pseudo_pred[test_idx] = refit.predict(X.iloc[test_idx])
-            print(f"fold {k}: {chosen.sum():,} pseudo-labelled ads ({(model.classes_[pu[chosen].argmax(axis=1)] == 'other').mean():.0%} other)", flush=True)
+            print(f"fold {k}: {chosen.sum():,} pseudo-labelled ads ({(guess[chosen] == 'other').mean():.0%} other)", flush=True)
     classes = model.classes_
     best = proba.argmax(axis=1)
     correct = classes[best] == y
@@ -163,6 +252,12 @@ def main() -> None:
         fit, score = fold_of != k, fold_of == k
         learned[score] = LogisticRegression(max_iter=2000).fit(meta[fit], correct[fit]).predict_proba(meta[score])[:, 1]
     signals["logistic regression over all of them + length"] = learned
+    with_unsure, learned_unsure = np.column_stack([meta, unsure]), np.zeros(len(y))
+    for k in range(5):
+        fit, score = fold_of != k, fold_of == k
+        learned_unsure[score] = LogisticRegression(max_iter=2000).fit(with_unsure[fit], correct[fit]).predict_proba(with_unsure[score])[:, 1]
+    signals["... + a model of where annotators guessed"] = learned_unsure
+    signals["that model alone (1 - P(guess))"] = 1 - unsure
     print(f"{len(y):,} labelled ads, held-out accuracy {correct.mean():.3f}; the title view alone picks the same role on {title_agrees.mean():.0%}, the duties view on {body_agrees.mean():.0%}")
     print("review capture (errors among the 20% least confident rows) and ECE:")
     for name, confidence in signals.items():
