@@ -22,10 +22,14 @@
    labels are the least disputable).
 6. Softer class balancing (--class-weight-power P): each class weighted (n / (k * count)) ** P
    instead of sklearn's "balanced" (P = 1), for the role, `other`-cluster and module SVMs alike.
+7. Requirements apart (--requirements-apart WEIGHT): the duties block reads the duties section alone
+   and the requirements section gets a block of its own with that weight (shipped: one block of both).
 
 Usage: python benchmarks/train_experiments.py [--pseudo 20000 --pseudo-min 0.9 --pseudo-weight 0.3
        [--pseudo-roles-only]] [--word-vectors 0.2] [--body-chars 0.5] [--sure-weights 0.3 0.7 1]
-       [--class-weight-power 0.5]
+       [--class-weight-power 0.5] [--requirements-apart 0.5]
+Levers 3-7 print their comparison and stop; without them (or with --pseudo) the confidence signals
+are measured.
 """
 
 from __future__ import annotations
@@ -44,12 +48,13 @@ from sklearn.svm import LinearSVC
 
 import pipeline.estimator
 from pipeline.estimator import RoleClassifier
-from pipeline.features import build_vectorizers
+from pipeline.features import PostingText, build_vectorizers, word_vectorizer
 from pipeline.folds import grouped_folds, repost_groups, repost_keys
 from pipeline.linear import body_texts, class_scores
 from pipeline.metrics import classification_metrics, confidence_metrics
 from pipeline.taxonomy import DATA_DIR
-from pipeline.tokenize import TOKEN_PATTERN, stopwords
+from pipeline.sections import split_sections
+from pipeline.tokenize import TOKEN_PATTERN, get_tokenizer, stopwords
 from pipeline.train import SURE_WEIGHTS, load_labelled
 
 
@@ -105,28 +110,50 @@ def cv_predict(data, fit_predict, weights=None) -> np.ndarray:
     return predicted
 
 
-def extra_block_cv(data, name: str, block, weight: float) -> tuple[dict, dict]:
-    """Cross-validated metrics of the shipped features and of the shipped features plus `block` (a
-    transformer of the duties column) weighted by `weight`, on the same folds."""
+def patched_fit_predict(build_vectorizers_as=None, posting_text_as=None):
+    """A fit_predict whose RoleClassifier builds its features with other vectorisers or another
+    PostingText. Such features are not part of LinearModel, so the model scores from its own SVMs."""
 
-    def with_block(title_weight, body_weight):
-        columns = build_vectorizers(title_weight, body_weight)
-        columns.transformers.append((name, block, "body_words"))
-        columns.transformer_weights[name] = weight
-        return columns
-
-    def extended(X_train, y_train, w_train, X_test):
-        # RoleClassifier builds its features with estimator.build_vectorizers; the extra block is
-        # not part of LinearModel, so this model scores from its own SVMs.
-        pipeline.estimator.build_vectorizers, original = with_block, build_vectorizers
+    def fit_predict(X_train, y_train, w_train, X_test):
+        saved = pipeline.estimator.build_vectorizers, pipeline.estimator.PostingText
+        pipeline.estimator.build_vectorizers = build_vectorizers_as or saved[0]
+        pipeline.estimator.PostingText = posting_text_as or saved[1]
         try:
             model = RoleClassifier().fit(X_train, y_train, sample_weight=w_train)
         finally:
-            pipeline.estimator.build_vectorizers = original
+            pipeline.estimator.build_vectorizers, pipeline.estimator.PostingText = saved
         features = model.vectorizers_.transform(model.text_.transform(X_test))
         return model.classes_[model._class_scores(model.svm_, model.module_svm_, features).argmax(axis=1)]
 
-    return classification_metrics(data.y, cv_predict(data, shipped_fit_predict())), classification_metrics(data.y, cv_predict(data, extended))
+    return fit_predict
+
+
+def with_block(name: str, block, column: str, weight: float):
+    """build_vectorizers plus one more block over `column`."""
+
+    def build(title_weight, body_weight):
+        columns = build_vectorizers(title_weight, body_weight)
+        columns.transformers.append((name, block, column))
+        columns.transformer_weights[name] = weight
+        return columns
+
+    return build
+
+
+def compare(data, label: str, fit_predict) -> None:
+    """The shipped model and a variant on the same folds."""
+    for name, predict in (("shipped features", shipped_fit_predict()), (label, fit_predict)):
+        m = classification_metrics(data.y, cv_predict(data, predict))
+        print(f"{name:<28} accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}  module {m['module_accuracy']:.3f}", flush=True)
+
+
+class RequirementsApart(PostingText):
+    """Duties in the duties column, requirements in a column of their own."""
+
+    def body_columns(self, descriptions) -> dict[str, list[str]]:
+        join = get_tokenizer(self.backend).join
+        sections = [split_sections(None if pd.isna(d) else str(d)) for d in descriptions]
+        return {"body_words": [join(duties) for duties, _ in sections], "requirements_words": [join(req) for _, req in sections]}
 
 
 def word_vectors(data) -> MeanWordVector:
@@ -177,9 +204,7 @@ def class_weight_cv(data, power: float) -> None:
         def _svm(self):
             return PowerBalancedSVC(power, C=self.C, random_state=self.random_state)
 
-    for name, make in (("balanced (shipped)", RoleClassifier), (f"balanced ** {power}", Softer)):
-        m = classification_metrics(data.y, cv_predict(data, shipped_fit_predict(make)))
-        print(f"{name:<24} accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}  module {m['module_accuracy']:.3f}", flush=True)
+    compare(data, f"class weights balanced ** {power}", shipped_fit_predict(Softer))
 
 
 def main() -> None:
@@ -191,18 +216,22 @@ def main() -> None:
     parser.add_argument("--word-vectors", type=float, default=0.0, help="weight of a word2vec block (0: skip)")
     parser.add_argument("--body-chars", type=float, default=0.0, help="weight of a duties character n-gram block (0: skip)")
     parser.add_argument("--sure-weights", type=float, nargs=3, metavar=("GUESS", "PROBABLE", "CLEAR"), help="sample weights by the annotator's sureness (shipped: 0.3 0.7 1)")
-    parser.add_argument("--class-weight-power", type=float, help="compare class weights balanced ** P with the shipped balanced ones, then stop")
+    parser.add_argument("--requirements-apart", type=float, default=0.0, help="weight of a requirements block, the duties block then holding duties alone (0: skip)")
+    parser.add_argument("--class-weight-power", type=float, help="compare class weights balanced ** P with the shipped balanced ones")
     args = parser.parse_args()
     data = load_labelled()
     if args.sure_weights:
         sure_weight_cv(data, args.sure_weights)
     if args.class_weight_power is not None:
         class_weight_cv(data, args.class_weight_power)
-        return
     for weight, name, make in ((args.word_vectors, "word vectors", word_vectors), (args.body_chars, "duties chars", lambda data: body_chars())):
         if weight:
-            for label, m in zip(("shipped features", f"+ {name} x{weight}"), extra_block_cv(data, name.replace(" ", "_"), make(data), weight)):
-                print(f"{label:<24} accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}  module {m['module_accuracy']:.3f}", flush=True)
+            compare(data, f"+ {name} x{weight}", patched_fit_predict(with_block(name.replace(" ", "_"), make(data), "body_words", weight)))
+    if args.requirements_apart:
+        block = with_block("requirements_words", word_vectorizer(min_df=2, max_df=0.5), "requirements_words", args.requirements_apart)
+        compare(data, f"requirements apart x{args.requirements_apart}", patched_fit_predict(block, RequirementsApart))
+    if not args.pseudo and (args.word_vectors or args.body_chars or args.sure_weights or args.class_weight_power is not None or args.requirements_apart):
+        return
     X, y, w = data.X, data.y, data.weights
     unlabelled = unlabelled_ads(X, args.pseudo) if args.pseudo else None
     proba = title = body = None
