@@ -15,6 +15,8 @@ from .taxonomy import taxonomy
 OUTPUT_COLUMNS = ["role", "role_name", "module", "module_name", "confidence", "alternatives", "status", "model"]
 STATUSES = ("ok", "review", "no_text")
 TEXT_COLUMNS = ("title", "description")
+# Top two roles closer than this: status `review` whatever the confidence.
+MIN_MARGIN = 0.1
 
 
 def check_frame(X) -> pd.DataFrame:
@@ -33,7 +35,7 @@ def classify_frame(
     model_id: str,
     top_k: int = 3,
     min_confidence: float = 0.5,
-    min_margin: float = 0.1,
+    min_margin: float = MIN_MARGIN,
     explain: bool = False,
 ) -> pd.DataFrame:
     """The role columns for `postings` (title, description), one output row per input row, same index."""

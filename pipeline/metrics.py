@@ -57,3 +57,16 @@ def confidence_metrics(correct, confidence, review_share: float = 0.2, bins: int
         "review_threshold": round(float(confidence[order[len(reviewed)]]), 4) if len(reviewed) < len(order) else 1.0,
         "ece": round(float(ece), 4),
     }
+
+
+def review_status_metrics(correct, review, threshold: float, min_margin: float) -> dict:
+    """The rows `classify` marks `review` (confidence under the model's threshold, or the top two
+    roles too close): their share of the rows and of the errors."""
+    correct, review = np.asarray(correct, dtype=bool), np.asarray(review, dtype=bool)
+    errors = int((~correct).sum())
+    return {
+        "threshold": round(float(threshold), 4),
+        "min_margin": min_margin,
+        "share": round(float(review.mean()), 4) if len(review) else 0.0,
+        "capture": round(float((~correct & review).sum() / errors), 4) if errors else 1.0,
+    }

@@ -25,7 +25,8 @@ from .estimator import CONFIDENCE_BINS, RoleClassifier
 from .folds import grouped_folds, repost_groups
 from .ingest import FileSummary, read_postings
 from .ingest.sources import RawFile
-from .metrics import classification_metrics, confidence_metrics
+from .classify import MIN_MARGIN, classify_frame
+from .metrics import classification_metrics, confidence_metrics, review_status_metrics
 from .model_store import DEFAULT_MODEL, Model, load_model, save_model
 from .outputs import write_table
 from .taxonomy import DATA_DIR, OTHER, TaxonomyError, taxonomy
@@ -362,10 +363,18 @@ def compare_models(sources: list[str | os.PathLike], models: list, columns: dict
     first two models disagree are written there (title, description, the label, each model's role)."""
     loaded = [m if isinstance(m, Model) else load_model(m) for m in models]
     data = load_labelled(sources, columns)
-    predictions = [m.classifier.predict(data.X) for m in loaded]
+    # What `classify` would write for these ads, statuses included: the review status is measured
+    # as users get it, at the model's own threshold.
+    classified = [classify_frame(m.classifier, data.X, model_id=m.id, min_confidence=m.review_threshold, min_margin=MIN_MARGIN) for m in loaded]
+    predictions = [c["role"].to_numpy(dtype=object) for c in classified]
     results = []
-    for m, predicted in zip(loaded, predictions):
+    for m, c, predicted in zip(loaded, classified, predictions):
+        correct = predicted == data.y
         metrics = classification_metrics(data.y, predicted)
+        metrics["confidence"] = confidence_metrics(correct, c["confidence"].to_numpy())
+        metrics["review_status"] = review_status_metrics(correct, (c["status"] == "review").to_numpy(dtype=bool), m.review_threshold, MIN_MARGIN)
+        if data.frame["sure"].notna().any():
+            metrics["by_sureness"] = sureness_metrics(data.frame["sure"], correct)
         metrics["model_id"] = m.id
         metrics["problems"] = data.problems
         results.append(metrics)

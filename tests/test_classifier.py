@@ -265,3 +265,13 @@ def test_evaluate_and_train_commands(small_labelled, tmp_path):
     metrics = json.loads(result.stdout)
     assert metrics["accuracy"] > 0.9 and set(metrics["per_role"]) >= {"sales", "other"}
     assert evaluate([small_labelled], tmp_path / "m")["model_id"] == metrics["model_id"]
+    # The review status is measured as `classify` writes it for the same file.
+    out = tmp_path / "classified.csv"
+    assert runner.invoke(app, ["classify", str(small_labelled), "--model", str(tmp_path / "m"), "-o", str(out)]).exit_code == 0
+    classified = pd.read_csv(out)
+    wrong, review = classified["role"] != classified["input_role"], classified["status"] == "review"  # the file's own role is kept as input_role
+    assert metrics["review_status"]["share"] == pytest.approx(review.mean(), abs=1e-4)
+    assert metrics["review_status"]["capture"] == (pytest.approx((wrong & review).sum() / wrong.sum(), abs=1e-4) if wrong.any() else 1.0)
+    assert 0 <= metrics["confidence"]["review_capture"] <= 1 and set(metrics["by_sureness"]) <= {"clear", "probable", "guess"}
+    result = runner.invoke(app, ["evaluate", str(small_labelled), "--model", str(tmp_path / "m"), "--model", str(tmp_path / "m")])
+    assert result.exit_code == 0 and "review capture" in result.output and "ECE" in result.output

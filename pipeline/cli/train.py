@@ -22,6 +22,12 @@ def print_metrics(metrics: dict, title: str) -> None:
             f"review: the {c['review_share']:.0%} least confident rows (confidence < {c['review_threshold']:.2f}) hold "
             f"{c['review_capture']:.0%} of the errors; ECE {c['ece']:.3f}"
         )
+    if "review_status" in metrics:
+        r = metrics["review_status"]
+        console.print(
+            f"status review (confidence < {r['threshold']:.2f} or the top two roles within {r['min_margin']}): "
+            f"{r['share']:.0%} of the rows, {r['capture']:.0%} of the errors"
+        )
     if "by_sureness" in metrics:
         levels = [f"{name} {m['accuracy']:.0%} right ({m['ads']:,} ads, {m['error_share']:.0%} of the errors)" for name, m in metrics["by_sureness"].items()]
         console.print(f"by the annotator's sureness: {', '.join(levels)}")
@@ -42,6 +48,10 @@ def print_side_by_side(a: dict, b: dict, name_a: str, name_b: str, title: str) -
     overall = Table("", name_a, name_b, "change", title=title)
     for key, label in (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("module_accuracy", "module accuracy")):
         overall.add_row(label, f"{a[key]:.3f}", f"{b[key]:.3f}", f"{b[key] - a[key]:+.3f}")
+    if "confidence" in a and "confidence" in b:
+        for key, label in (("review_capture", "review capture"), ("ece", "ECE")):
+            ca, cb = a["confidence"][key], b["confidence"][key]
+            overall.add_row(label, f"{ca:.3f}", f"{cb:.3f}", f"{cb - ca:+.3f}")
     console.print(overall)
     roles = Table("role", "中文", f"F1 {name_a}", f"F1 {name_b}", "change", "support", title="per role")
     for role, mb in b["per_role"].items():
