@@ -224,7 +224,7 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
     folds = max(2, min(folds, min_count))
     predicted = np.empty(len(data.frame), dtype=object)
     predicted_before = np.empty(len(data.frame), dtype=object)
-    confidence = np.empty(len(data.frame))
+    confidence, margin = np.empty(len(data.frame)), np.empty(len(data.frame))
     X, y, w = data.X, data.y, data.weights
     splits = grouped_folds(repost_groups(X["description"]), y, folds, seed)
     if before is not None:
@@ -233,7 +233,8 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
         model = clone(classifier).fit(X.iloc[train_idx], y[train_idx], sample_weight=w[train_idx])
         proba = model.predict_proba(X.iloc[test_idx])
         predicted[test_idx] = model.classes_[proba.argmax(axis=1)]
-        confidence[test_idx] = proba.max(axis=1)
+        top_two = np.sort(proba, axis=1)[:, -2:]
+        confidence[test_idx], margin[test_idx] = top_two[:, -1], top_two[:, -1] - top_two[:, 0]
         if before is not None:
             test = data.frame.iloc[test_idx]
             unseen = ~(before_keys.isin(set(_text_key(test))) | before_ids.isin(set(test["posting_id"].dropna()))).to_numpy()
@@ -242,6 +243,8 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
     metrics = classification_metrics(y, predicted)
     metrics["folds"] = len(splits)
     metrics["confidence"] = confidence_metrics(predicted == y, confidence)
+    threshold = metrics["confidence"]["review_threshold"]
+    metrics["review_status"] = review_status_metrics(predicted == y, (confidence < threshold) | (margin < MIN_MARGIN), threshold, MIN_MARGIN)
     if data.frame["sure"].notna().any():
         metrics["by_sureness"] = sureness_metrics(data.frame["sure"], predicted == y)
     if before is not None:

@@ -82,6 +82,10 @@ def test_train_save_load_predict_and_deterministic_id(small_labelled, tmp_path):
     for key in ("model_id", "created_at", "taxonomy_hash", "training_data_hash", "samples_per_class", "cv_metrics", "library_versions", "file_sha256"):
         assert key in meta
     assert meta["cv_metrics"]["macro_f1"] > 0.5
+    cv = meta["cv_metrics"]
+    # The review status adds the close calls to the 20% least confident rows: more rows, more errors.
+    assert cv["review_status"]["threshold"] == cv["confidence"]["review_threshold"]
+    assert cv["review_status"]["share"] >= 0.19 and cv["review_status"]["capture"] >= cv["confidence"]["review_capture"]
     by_sureness, sure = meta["cv_metrics"]["by_sureness"], pd.read_csv(small_labelled)["sure"]
     assert {name: m["ads"] for name, m in by_sureness.items()} == {name: int((sure == level).sum()) for level, name in ((3, "clear"), (2, "probable"), (1, "guess")) if (sure == level).any()}
     errors = round((1 - meta["cv_metrics"]["accuracy"]) * len(sure))
