@@ -35,7 +35,6 @@ are measured.
 from __future__ import annotations
 
 import argparse
-
 import re
 
 import numpy as np
@@ -52,16 +51,15 @@ from pipeline.features import PostingText, build_vectorizers, word_vectorizer
 from pipeline.folds import grouped_folds, repost_groups, repost_keys
 from pipeline.linear import body_texts, class_scores
 from pipeline.metrics import classification_metrics, confidence_metrics
-from pipeline.taxonomy import DATA_DIR
 from pipeline.sections import split_sections
+from pipeline.taxonomy import DATA_DIR
 from pipeline.tokenize import TOKEN_PATTERN, get_tokenizer, stopwords
-from pipeline.train import SURE_WEIGHTS, load_labelled
+from pipeline.train import load_labelled
 
 
-def view_scores(model: RoleClassifier, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def view_scores(linear, features) -> tuple[np.ndarray, np.ndarray]:
     """Class scores from the title columns alone and from the duties columns alone."""
-    linear = model.linear()
-    features = linear.features(X).tocsc()
+    features = features.tocsc()
     edges = np.cumsum([0] + [len(b.vocabulary) for b in linear.blocks])
     views = []
     for prefix in ("title", "body"):
@@ -176,9 +174,9 @@ def body_chars() -> TfidfVectorizer:
 
 
 def sure_weight_cv(data, weights: list[float]) -> None:
-    y, shipped = data.y, data.weights
-    alternative = pd.Series(shipped).map(dict(zip(sorted(SURE_WEIGHTS.values()), weights))).to_numpy()
-    clear = shipped == SURE_WEIGHTS[3]
+    y, shipped, sure = data.y, data.weights, data.frame["sure"]
+    alternative = sure.map(dict(zip((1, 2, 3), weights))).astype("float64").fillna(1.0).to_numpy()
+    clear = (sure == 3).fillna(False).to_numpy()
     for name, w in (("shipped sure weights", shipped), (f"sure weights {' '.join(map(str, weights))}", alternative)):
         predicted = cv_predict(data, shipped_fit_predict(), w)
         for subset, rows in (("all ads", slice(None)), ("clear ads", clear)):
@@ -205,6 +203,15 @@ def class_weight_cv(data, power: float) -> None:
             return PowerBalancedSVC(power, C=self.C, random_state=self.random_state)
 
     compare(data, f"class weights balanced ** {power}", shipped_fit_predict(Softer))
+
+
+def cross_fitted(inputs: np.ndarray, correct: np.ndarray, fold_of: np.ndarray) -> np.ndarray:
+    """P(correct) from a logistic regression over `inputs`, each fold scored by one fitted on the others."""
+    out = np.zeros(len(correct))
+    for k in np.unique(fold_of):
+        fit, score = fold_of != k, fold_of == k
+        out[score] = LogisticRegression(max_iter=2000).fit(inputs[fit], correct[fit]).predict_proba(inputs[score])[:, 1]
+    return out
 
 
 def main() -> None:
@@ -240,12 +247,13 @@ def main() -> None:
     pseudo_pred = np.empty(len(y), dtype=object)
     for k, (train_idx, test_idx) in enumerate(grouped_folds(repost_groups(X["description"]), y, 5, 0)):
         model = RoleClassifier().fit(X.iloc[train_idx], y[train_idx], sample_weight=w[train_idx])
-        p = model.predict_proba(X.iloc[test_idx])
-        t, b = view_scores(model, X.iloc[test_idx])
-        # Where annotators hesitate, learned from the text: sure = 1 (a guess between two roles).
         linear = model.linear()
+        test_features = linear.features(X.iloc[test_idx])
+        p = linear.proba_of_features(test_features)
+        t, b = view_scores(linear, test_features)
+        # Where annotators hesitate, learned from the text: sure = 1 (a guess between two roles).
         hesitant = LogisticRegression(max_iter=2000, class_weight="balanced").fit(linear.features(X.iloc[train_idx]), guessed[train_idx])
-        unsure[test_idx] = hesitant.predict_proba(linear.features(X.iloc[test_idx]))[:, 1]
+        unsure[test_idx] = hesitant.predict_proba(test_features)[:, 1]
         if proba is None:
             proba, title, body = (np.zeros((len(y), p.shape[1])) for _ in range(3))
         proba[test_idx], title[test_idx], body[test_idx], fold_of[test_idx] = p, t, b, k
@@ -276,16 +284,8 @@ def main() -> None:
         title[rows, best] - title.max(axis=1), body[rows, best] - body.max(axis=1),
         np.log1p(X["description"].fillna("").str.len().to_numpy()),
     ])
-    learned = np.zeros(len(y))
-    for k in range(5):
-        fit, score = fold_of != k, fold_of == k
-        learned[score] = LogisticRegression(max_iter=2000).fit(meta[fit], correct[fit]).predict_proba(meta[score])[:, 1]
-    signals["logistic regression over all of them + length"] = learned
-    with_unsure, learned_unsure = np.column_stack([meta, unsure]), np.zeros(len(y))
-    for k in range(5):
-        fit, score = fold_of != k, fold_of == k
-        learned_unsure[score] = LogisticRegression(max_iter=2000).fit(with_unsure[fit], correct[fit]).predict_proba(with_unsure[score])[:, 1]
-    signals["... + a model of where annotators guessed"] = learned_unsure
+    signals["logistic regression over all of them + length"] = cross_fitted(meta, correct, fold_of)
+    signals["... + a model of where annotators guessed"] = cross_fitted(np.column_stack([meta, unsure]), correct, fold_of)
     signals["that model alone (1 - P(guess))"] = 1 - unsure
     print(f"{len(y):,} labelled ads, held-out accuracy {correct.mean():.3f}; the title view alone picks the same role on {title_agrees.mean():.0%}, the duties view on {body_agrees.mean():.0%}")
     print("review capture (errors among the 20% least confident rows) and ECE:")

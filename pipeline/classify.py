@@ -19,6 +19,12 @@ TEXT_COLUMNS = ("title", "description")
 MIN_MARGIN = 0.1
 
 
+def needs_review(top1: np.ndarray, top2: np.ndarray, min_confidence: float, min_margin: float = MIN_MARGIN) -> np.ndarray:
+    """Status `review`: the best role's probability is under min_confidence, or the runner-up is
+    within min_margin of it."""
+    return (top1 < min_confidence) | (top1 - top2 < min_margin)
+
+
 def check_frame(X) -> pd.DataFrame:
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"expected a DataFrame with columns {TEXT_COLUMNS}, got {type(X).__name__}")
@@ -77,8 +83,7 @@ def classify_frame(
         columns["alternatives"][rows] = [
             "{" + ", ".join(f"{quoted[j]}: {p:.4f}" for j, p in zip(js, ps)) + "}" for js, ps in zip(alternatives.tolist(), alt_proba.tolist())
         ]
-        unsure = (top1 < min_confidence) | (top1 - top2 < min_margin)
-        columns["status"][rows] = np.where(unsure, "review", "ok")
+        columns["status"][rows] = np.where(needs_review(top1, top2, min_confidence, min_margin), "review", "ok")
         if explain:
             columns["explanation"][rows] = [
                 "; ".join(f"{term} {w:+.2f}" for term, w in terms) for terms in classifier.explain_features(features, classes[best])

@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from .classify import MIN_MARGIN, classify_frame, needs_review
 from .estimator import CONFIDENCE_BINS, RoleClassifier
 from .folds import grouped_folds, repost_groups
 from .ingest import FileSummary, read_postings
 from .ingest.sources import RawFile
-from .classify import MIN_MARGIN, classify_frame
 from .metrics import classification_metrics, confidence_metrics, review_status_metrics
 from .model_store import DEFAULT_MODEL, Model, load_model, save_model
 from .outputs import write_table
@@ -224,7 +224,7 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
     folds = max(2, min(folds, min_count))
     predicted = np.empty(len(data.frame), dtype=object)
     predicted_before = np.empty(len(data.frame), dtype=object)
-    confidence, margin = np.empty(len(data.frame)), np.empty(len(data.frame))
+    confidence, runner_up = np.empty(len(data.frame)), np.empty(len(data.frame))
     X, y, w = data.X, data.y, data.weights
     splits = grouped_folds(repost_groups(X["description"]), y, folds, seed)
     if before is not None:
@@ -234,7 +234,7 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
         proba = model.predict_proba(X.iloc[test_idx])
         predicted[test_idx] = model.classes_[proba.argmax(axis=1)]
         top_two = np.sort(proba, axis=1)[:, -2:]
-        confidence[test_idx], margin[test_idx] = top_two[:, -1], top_two[:, -1] - top_two[:, 0]
+        confidence[test_idx], runner_up[test_idx] = top_two[:, 1], top_two[:, 0]
         if before is not None:
             test = data.frame.iloc[test_idx]
             unseen = ~(before_keys.isin(set(_text_key(test))) | before_ids.isin(set(test["posting_id"].dropna()))).to_numpy()
@@ -244,7 +244,7 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
     metrics["folds"] = len(splits)
     metrics["confidence"] = confidence_metrics(predicted == y, confidence)
     threshold = metrics["confidence"]["review_threshold"]
-    metrics["review_status"] = review_status_metrics(predicted == y, (confidence < threshold) | (margin < MIN_MARGIN), threshold, MIN_MARGIN)
+    metrics["review_status"] = review_status_metrics(predicted == y, needs_review(confidence, runner_up, threshold), threshold, MIN_MARGIN)
     if data.frame["sure"].notna().any():
         metrics["by_sureness"] = sureness_metrics(data.frame["sure"], predicted == y)
     if before is not None:
