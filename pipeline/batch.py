@@ -25,7 +25,7 @@ import pandas as pd
 from rich.progress import Progress
 
 from .classify import classify_frame, with_roles
-from .ingest import COLUMNS, EXTRA_COLUMNS, FileSummary, postings_from_frame, read_postings
+from .ingest import COLUMNS, EXTRA_COLUMNS, FileSummary, postings_from_frame, read_postings, rejects_frame, rejects_path
 from .model_store import DEFAULT_MODEL, Model, load_model
 from .outputs import TableWriter
 from .ingest.sources import SourceError, iter_files
@@ -51,14 +51,27 @@ class ClassifyOptions:
 
 @dataclass
 class ClassifyResult:
+    """What a classify run read and wrote. rows_in counts every record read, the ones that could not
+    be parsed included: rows_in == rows_out + rejected, and the rejected are in `rejects`."""
+
     output: str
     model_id: str
     rows_in: int = 0
     rows_out: int = 0
+    rejected: int = 0
+    rejects: str | None = None  # the rejects file, when there were rejects and the output is a file
     status: dict[str, int] = field(default_factory=dict)
     roles: dict[str, int] = field(default_factory=dict)
     files: list[FileSummary] = field(default_factory=list)
     seconds: float = 0.0
+
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        return [(f.file, w) for f in self.files for w in f.warnings]
+
+    @property
+    def unreadable(self) -> list[FileSummary]:
+        return [f for f in self.files if f.note.startswith("error")]
 
 
 def chunk_roles(model: Model, postings: pd.DataFrame, options: ClassifyOptions) -> pd.DataFrame:
@@ -132,11 +145,15 @@ def classify_files(
         files = list(iter_files(list(inputs), stack))
         if not files:
             raise SourceError(f"no data files in {', '.join(map(str, inputs))}")
-        keep_original = len(files) == 1
         bar = stack.enter_context(Progress(transient=True, disable=not progress))
         task = bar.add_task("classify", total=None)
         writer = stack.enter_context(TableWriter(output, excel_safe=excel_safe))
-        batches = read_postings(files, stack, result.files, chunk_rows=chunk_rows, columns=columns, keep_going=False)
+        # As in ingest: a file that cannot be read is reported and the others are read on.
+        batches = read_postings(files, stack, result.files, chunk_rows=chunk_rows, columns=columns, keep_going=True)
+        # The input's own columns only for one table (one file, one sheet): rows of tables with other
+        # headers would land under the wrong names. Anything else is mapped table by table to the
+        # canonical schema, so every output format carries the same columns.
+        keep_original: bool | None = None
 
         def emit(chunk: pd.DataFrame) -> None:
             writer.write(chunk)
@@ -144,11 +161,13 @@ def classify_files(
             bar.update(task, advance=len(chunk), description=f"classify ({result.rows_out:,} rows)")
 
         def posting_batches():
+            nonlocal keep_original
             for batch in batches:
                 if batch.postings is None:  # a company or tag table beside the postings: no ads in it
                     log.warning("%s: skipped (%s)", batch.raw.name, batch.summary.note)
                     continue
-                result.rows_in += len(batch.original)
+                if keep_original is None:
+                    keep_original = len(files) == 1 and batch.sheet is None
                 yield batch
 
         def base(batch) -> pd.DataFrame:
@@ -176,10 +195,31 @@ def classify_files(
             while pending:
                 done, roles = pending.popleft()
                 emit(with_roles(done, roles.get()))
-        if result.rows_out != result.rows_in:
-            raise RuntimeError(f"internal error: {result.rows_in} rows in but {result.rows_out} out; output discarded")
+        postings_files = [f for f in result.files if f.layout not in ("company-table", "tag-table")]
+        for summary in result.files:
+            summary.check()
+        result.rows_in = sum(f.rows_read for f in postings_files)
+        result.rejected = sum(f.rejected for f in postings_files)
+        if not result.rows_in and result.unreadable:
+            problems = "; ".join(f"{f.file}: {f.note}" for f in result.unreadable)
+            raise SourceError(f"nothing could be read from {', '.join(map(str, inputs))}: {problems}")
+        if result.rows_out != result.rows_in - result.rejected:
+            raise RuntimeError(f"internal error: {result.rows_in} rows in, {result.rejected} rejected, but {result.rows_out} out; output discarded")
+    if str(output) != "-":
+        result.rejects = _write_rejects(rejects_frame(result.files), rejects_path(output), excel_safe)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _write_rejects(rejects: pd.DataFrame, path: Path, excel_safe: bool) -> str | None:
+    """The rejects beside the output; with none, a rejects file left by an earlier run of the same
+    output is removed, since it no longer describes it."""
+    if rejects.empty:
+        path.unlink(missing_ok=True)
+        return None
+    with TableWriter(path, excel_safe=excel_safe) as writer:
+        writer.write(rejects)
+    return str(path)
 
 
 # ----------------------------------------------------------------------------- dask engine

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .outputs import atomic_path, write_xlsx
+from .classify import OUTPUT_COLUMNS
+from .ingest import COLUMNS, postings_from_frame
 from .ingest.formats import read_chunks
 from .ingest.sources import SourceError, iter_files
 from .estimates import DEFAULT_ESTIMATOR, ESTIMATORS, Estimates, adjusted_counts
@@ -56,13 +58,18 @@ class Report:
 
 
 def load_classified(sources: list[str | os.PathLike], columns: list[str] = NEEDED) -> pd.DataFrame:
-    """`columns` (default: those the report needs) of classified files (any format `ingest` reads)."""
+    """`columns` (default: those the report needs) of classified files (any format `ingest` reads).
+
+    A file that `classify` wrote with its input's own columns (岗位名称, 公司 ...) is mapped to the
+    canonical fields as ingest maps that input, so the report reads the same titles and companies."""
     frames = []
     with ExitStack() as stack:
         for raw in iter_files(list(sources), stack):
             for chunk in read_chunks(raw):
                 if "role" not in chunk.columns:
                     raise ReportError(f"{raw.name}: no `role` column; run `tobroles classify` on it first")
+                if not set(COLUMNS) <= set(chunk.columns):
+                    chunk = _canonical(chunk, raw.name)
                 frames.append(chunk[[c for c in columns if c in chunk.columns]])
     if not frames:
         raise SourceError(f"no data files in {', '.join(map(str, sources))}")
@@ -71,6 +78,16 @@ def load_classified(sources: list[str | os.PathLike], columns: list[str] = NEEDE
         if c in frame.columns:
             frame[c] = pd.to_numeric(frame[c], errors="coerce")
     return frame
+
+
+def _canonical(chunk: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A classified chunk in its input's own layout → canonical posting fields + the role columns."""
+    added = [c for c in chunk.columns if c in OUTPUT_COLUMNS or c == "explanation"]
+    # classify kept a board's own `status` as `input_status`: give the layout back its own name
+    own = chunk.drop(columns=added).rename(columns={f"input_{c}": c for c in added})
+    # The board only where the layout or a URL names it: the classified file's name is not a board.
+    postings = postings_from_frame(own, name, source=None).drop(columns=[c for c in added if c in COLUMNS])
+    return pd.concat([postings.reset_index(drop=True), chunk[added].reset_index(drop=True)], axis=1)
 
 
 def _share(part: float, whole: float) -> float:

@@ -24,7 +24,7 @@ from sklearn.base import clone
 from .classify import MIN_MARGIN, classify_frame, needs_review
 from .estimator import CONFIDENCE_BINS, RoleClassifier
 from .folds import grouped_folds, repost_groups
-from .ingest import FileSummary, read_postings
+from .ingest import FileSummary, read_postings, reject_lines
 from .ingest.sources import RawFile
 from .metrics import classification_metrics, confidence_metrics, review_status_metrics
 from .model_store import DEFAULT_MODEL, Model, load_model, save_model
@@ -115,7 +115,8 @@ def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[
     labelled_in: dict[str, int] = {}
     readable = [_label_studio_export(s) or s for s in sources]
     with ExitStack() as stack:
-        for batch in read_postings(readable, stack, files, columns=columns, keep_going=False):
+        # As in ingest: a file that cannot be read, or a record in it, is listed and the rest read on.
+        for batch in read_postings(readable, stack, files, columns=columns, keep_going=True):
             if batch.postings is None:
                 continue
             original = batch.original
@@ -149,6 +150,7 @@ def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[
             for raw_row in rows.loc[empty & rows["role"].notna(), "raw_row"]:
                 problems.append(f"{batch.raw.name} row {raw_row}: no title and no description")
             frames.append(rows[~empty & rows["role"].notna()])
+    problems += reject_lines(files)
     for name, n in labelled_in.items():
         if n == 0:
             raise TrainingDataError(f"{name}: the role column is empty; fill it (a role id, 中文 name or the drop-down's label) before training")

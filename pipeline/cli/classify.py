@@ -16,9 +16,22 @@ class Engine(str, Enum):
 def print_classify_summary(result) -> None:
     from rich.table import Table
 
-    table = Table("rows in", "rows out", *result.status, title="classify")
-    table.add_row(f"{result.rows_in:,}", f"{result.rows_out:,}", *(f"{n:,}" for n in result.status.values()))
+    table = Table("rows in", "rejected", "rows out", *result.status, title="classify")
+    table.add_row(f"{result.rows_in:,}", f"{result.rejected:,}", f"{result.rows_out:,}", *(f"{n:,}" for n in result.status.values()))
     console.print(table)
+    for f in result.unreadable:
+        console.print(f"[red]not read:[/red] {f.file}: {f.note.removeprefix('error: ').removeprefix(f'{f.file}: ')}", highlight=False, soft_wrap=True)
+    for file, warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {file}: {warning}", highlight=False, soft_wrap=True)
+    if result.rejected or result.unreadable:
+        if result.rejects:
+            where = f"listed with file, row and reason in {result.rejects}"
+        else:
+            from ..ingest import reject_lines
+
+            where = "; ".join(reject_lines(result.files))
+        counts = f"{result.rejected:,} row(s)" + (f" and {len(result.unreadable)} file(s)" if result.unreadable else "")
+        console.print(f"[yellow]{counts} could not be read[/yellow], {where}", highlight=False, soft_wrap=True)
     rate = result.rows_out / result.seconds if result.seconds else 0
     console.print(f"model {result.model_id}: wrote {result.output} in {result.seconds:.1f}s ({rate:,.0f} postings/s)")
 

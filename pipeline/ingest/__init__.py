@@ -80,7 +80,7 @@ def detect_layout(frame: pd.DataFrame, name: str, columns: dict[str, str] | None
     return from_mapping(mapping)
 
 
-def normalise(frame: pd.DataFrame, raw_name: str, layout: Layout, default_source: str, stats: dict | None = None) -> pd.DataFrame:
+def normalise(frame: pd.DataFrame, raw_name: str, layout: Layout, default_source: str | None, stats: dict | None = None) -> pd.DataFrame:
     """One chunk of a table in its own layout → canonical columns, cleaned, with provenance.
 
     The chunk's index holds the rows' numbers in the file. A layout with clean=False (our own
@@ -130,14 +130,15 @@ def _fill_ids(out: pd.DataFrame) -> None:
     out["posting_id"] = out["posting_id"].astype("string").fillna(out["source"].fillna("x") + "-" + digest)
 
 
-def postings_from_frame(frame: pd.DataFrame, name: str = "<DataFrame>", columns: dict[str, str] | None = None) -> pd.DataFrame:
-    """A DataFrame in any layout that ingest knows → canonical postings, one per row, same order."""
+def postings_from_frame(frame: pd.DataFrame, name: str = "<DataFrame>", columns: dict[str, str] | None = None, source: str | None = "x") -> pd.DataFrame:
+    """A DataFrame in any layout that ingest knows → canonical postings, one per row, same order.
+    `source` names the board where neither the layout nor a URL does (None: left empty)."""
     layout = detect_layout(frame, name, check_columns(columns))
     if not layout.postings:
         raise SourceError(f"{name}: a {layout.name}, not postings")
     frame = frame.reset_index(drop=True)
     frame.index = frame.index + 1
-    return normalise(frame, name, layout, "x")
+    return normalise(frame, name, layout, source)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -222,6 +223,7 @@ class Batch:
     original: pd.DataFrame
     postings: pd.DataFrame | None
     layout: Layout
+    sheet: str | None = None  # a workbook's sheet, when it has more than one
 
 
 def _runs(files: Iterator[RawFile]) -> Iterator[tuple[RawFile, list[RawFile], str | None]]:
@@ -296,7 +298,7 @@ def _table_batches(raw: RawFile, table: Table, summary: FileSummary, columns, pa
             summary.confidence = dict(layout.confidence)
         summary.rows_read += len(chunk)
         postings = normalise(chunk, name, layout, default_source, stats) if layout.postings else None
-        yield Batch(raw, summary, chunk, postings, layout)
+        yield Batch(raw, summary, chunk, postings, layout, table.sheet)
     summary.hidden_characters += stats.get("hidden_characters", 0)
     summary.rejects += table.rejects
     summary.rows_read += len(table.rejects)
@@ -305,15 +307,25 @@ def _table_batches(raw: RawFile, table: Table, summary: FileSummary, columns, pa
         summary.note = summary.note or "no rows"
 
 
-def _reject_frame(summary: FileSummary) -> pd.DataFrame:
+def rejects_frame(summaries: list[FileSummary]) -> pd.DataFrame:
+    """The records that could not be read and the files that could not be read at all (raw_row
+    empty), each with its file and reason, in REJECT_COLUMNS."""
+    rejects = [(s, r) for s in summaries for r in s.rejects]
     return pd.DataFrame(
         {
-            "raw_file": [r.file or summary.file for r in summary.rejects],
-            "raw_row": pd.array([r.row for r in summary.rejects], dtype="Int64"),
-            "reason": [r.reason for r in summary.rejects],
-            "description": [r.text or None for r in summary.rejects],
+            "raw_file": pd.array([r.file or s.file for s, r in rejects], dtype="string"),
+            "raw_row": pd.array([r.row for _, r in rejects], dtype="Int64"),
+            "reason": pd.array([r.reason for _, r in rejects], dtype="string"),
+            "title": pd.array([None] * len(rejects), dtype="string"),
+            "company": pd.array([None] * len(rejects), dtype="string"),
+            "description": pd.array([r.text or None for _, r in rejects], dtype="string"),
         }
     )
+
+
+def reject_lines(summaries: list[FileSummary]) -> list[str]:
+    """The same as lines a person reads: 'FILE row N: reason'."""
+    return [f"{r.file or s.file}{'' if r.row is None else f' row {r.row}'}: {r.reason}" for s in summaries for r in s.rejects]
 
 
 def ingest(
@@ -373,9 +385,7 @@ def ingest(
             chunk_keys["_order"] = np.arange(order, order + len(rows))
             keys.append(chunk_keys)
             order += len(rows)
-        for summary in result.files:
-            if summary.rejects:
-                rejects.append(_reject_frame(summary))
+        rejects.append(rejects_frame(result.files))
         if not any(f.rows_read for f in result.files):
             problems = "; ".join(f.note for f in result.files if f.note) or "no data files found"
             raise SourceError(f"nothing could be read from {', '.join(map(str, sources))}: {problems}")
@@ -429,5 +439,6 @@ def _empty_postings() -> pd.DataFrame:
 
 __all__ = [
     "COLUMNS", "EXTRA_COLUMNS", "FIELDS", "Batch", "FileSummary", "IngestResult", "IngestWarning", "SourceError",
-    "check_columns", "detect_layout", "ingest", "normalise", "postings_from_frame", "read_postings", "rejects_path",
+    "check_columns", "detect_layout", "ingest", "normalise", "postings_from_frame", "read_postings", "reject_lines",
+    "rejects_frame", "rejects_path",
 ]

@@ -265,7 +265,7 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name].astype("string")
 
 
-def apply(layout: Layout, frame: pd.DataFrame, default_source: str) -> pd.DataFrame:
+def apply(layout: Layout, frame: pd.DataFrame, default_source: str | None) -> pd.DataFrame:
     """The canonical fields of one chunk of a file in this layout (text not yet cleaned)."""
     out = pd.DataFrame(index=frame.index)
     for target, spec in layout.fields.items():
@@ -284,5 +284,7 @@ def apply(layout: Layout, frame: pd.DataFrame, default_source: str) -> pd.DataFr
     if layout.source:
         out["source"] = layout.source
     else:
-        out["source"] = out["source"].astype("string").fillna(source_from_urls(out["url"])).fillna(default_source)
+        out["source"] = out["source"].astype("string").fillna(source_from_urls(out["url"]))
+        if default_source is not None:
+            out["source"] = out["source"].fillna(default_source)
     return out

@@ -1,0 +1,121 @@
+"""What a new user meets with ordinary messy files, driven through the CLI: nothing scrambled, nothing
+dropped without a trace, and the outputs of one command readable by the next."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.classify import OUTPUT_COLUMNS
+from pipeline.cli import app
+from pipeline.ingest import COLUMNS, rejects_path
+
+from test_classify import read_any
+
+
+def invoke(*args: str):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result
+
+
+@pytest.fixture(scope="module")
+def two_sheet_book(tmp_path_factory, corpus_sample):
+    """Real postings in a workbook whose two sheets name and order their columns differently."""
+    described = corpus_sample.dropna(subset=["title", "description", "company"])
+    first = described.iloc[:4][["title", "company", "description"]]
+    second = described.iloc[4:7][["description", "city", "title"]]
+    path = tmp_path_factory.mktemp("book") / "book.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        first.set_axis(["岗位名称", "公司", "岗位描述"], axis=1).to_excel(writer, sheet_name="甲", index=False)
+        second.set_axis(["职位描述", "城市", "职位"], axis=1).to_excel(writer, sheet_name="乙", index=False)
+    return path, pd.concat([first, second], ignore_index=True)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet", "jsonl", "xlsx"])
+def test_sheets_with_different_headers_are_mapped_each_on_its_own(tmp_path, two_sheet_book, suffix):
+    book, expected = two_sheet_book
+    out = tmp_path / f"out.{suffix}"
+    result = invoke("classify", book, "-o", out)
+    assert result.exit_code == 0, result.output
+    frame = read_any(out)
+    assert list(frame.columns) == COLUMNS + ["truncated"] + OUTPUT_COLUMNS, "every format carries the canonical columns"
+    assert frame["title"].tolist() == expected["title"].tolist()
+    # Cleaning may fold spaces and punctuation, but each description stays on its own row.
+    for got, want in zip(frame["description"], expected["description"]):
+        assert got[:20].replace(" ", "") in want.replace(" ", "").replace(",", "，") or want[:10] in got
+    assert frame["raw_file"].str.endswith(("#甲", "#乙")).all()
+    assert frame["raw_row"].tolist() == [1, 2, 3, 4, 1, 2, 3]
+
+
+def test_report_reads_classify_output_with_the_inputs_own_headers(tmp_path, corpus_sample):
+    described = corpus_sample.dropna(subset=["title", "description", "company"]).head(12)
+    source = tmp_path / "职位.csv"
+    described[["title", "company", "description"]].set_axis(["岗位名称", "公司名称", "岗位职责"], axis=1).to_csv(source, index=False)
+    classified = tmp_path / "classified.csv"
+    assert invoke("classify", source, "-o", classified).exit_code == 0
+    assert "岗位名称" in pd.read_csv(classified).columns, "one table keeps its own columns"
+    for suffix in ("html", "md", "json"):
+        report = tmp_path / f"report.{suffix}"
+        result = invoke("report", classified, "-o", report)
+        assert result.exit_code == 0, result.output
+    examples = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    titles = {row["title"] for row in examples["tables"]["examples_by_role"]}
+    assert titles and titles <= set(described["title"]), "the examples are the input's own titles"
+
+
+def test_a_record_with_too_many_fields_is_counted_and_kept_in_a_rejects_file(tmp_path, corpus_sample):
+    rows = corpus_sample.dropna(subset=["title", "description", "company"]).head(8)[["title", "company", "city", "description"]]
+    rows["description"] = rows["description"].str.replace(r"[\s,\"]+", " ", regex=True)
+    lines = rows.fillna("").to_csv(index=False).splitlines()
+    lines[4] += ",一个多余的字段,又一个"  # data row 4: 6 fields under a 4-column header
+    source = tmp_path / "broken.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = invoke("classify", source, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "│ 8 " in result.output and "could not be read" in result.output, result.output
+    written = pd.read_csv(out)
+    assert len(written) == 7 and rows["title"].iloc[3] not in written["title"].tolist()
+    rejects = pd.read_csv(rejects_path(out))
+    assert rejects["raw_file"].tolist() == [str(source)] and rejects["raw_row"].tolist() == [4]
+    assert "6 fields where the header has 4" in rejects["reason"].iloc[0]
+
+
+def test_a_folder_with_an_unreadable_file_is_read_on(tmp_path, fixtures):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_bytes((fixtures / "liepin_cleaned.csv").read_bytes())
+    (folder / "b.csv").write_bytes(b"\x00\x01\x02 not a table \x00" * 50)
+    out = tmp_path / "out.parquet"
+    result = invoke("classify", folder, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "not read:" in result.output and "b.csv" in result.output
+    assert len(pd.read_parquet(out)) == 5
+    rejects = pd.read_parquet(rejects_path(out))
+    assert rejects["raw_file"].str.endswith("b.csv").all() and rejects["raw_row"].isna().all()
+
+
+def test_a_clean_rerun_removes_the_stale_rejects_file(tmp_path, fixtures):
+    out = tmp_path / "out.csv"
+    stale = rejects_path(out)
+    stale.write_text("raw_file,raw_row,reason\nold.csv,1,old\n", encoding="utf-8")
+    assert invoke("classify", fixtures / "liepin_cleaned.csv", "-o", out).exit_code == 0
+    assert not stale.exists()
+
+
+def test_train_lists_the_records_it_could_not_read(tmp_path, labels):
+    sample = labels.sample(300, random_state=3)[["title", "description", "role"]]
+    sample["description"] = sample["description"].str.replace(r"[\s,\"]+", " ", regex=True)
+    source = tmp_path / "labelled.csv"
+    sample.to_csv(source, index=False)
+    text = source.read_text(encoding="utf-8").splitlines()
+    text.insert(5, "客服专员,负责售后,customer_service,多余")
+    source.write_text("\n".join(text) + "\n", encoding="utf-8")
+    from pipeline.train import load_labelled
+
+    data = load_labelled([source])
+    assert any("row 5" in p and "fields where the header has 3" in p for p in data.problems), data.problems
+    assert len(data.frame) <= 300
