@@ -76,12 +76,14 @@ class ClassifyResult:
 
 def chunk_roles(model: Model, postings: pd.DataFrame, options: ClassifyOptions) -> pd.DataFrame:
     """The role columns for one chunk of normalised postings."""
+    own = options.min_confidence is None  # the model's thresholds, one for full ads, one for titles alone
     return classify_frame(
         model.classifier,
         postings[["title", "description"]],
         model_id=model.id,
         top_k=options.top_k,
-        min_confidence=model.review_threshold if options.min_confidence is None else options.min_confidence,
+        min_confidence=model.review_threshold if own else options.min_confidence,
+        title_min_confidence=model.title_review_threshold if own else options.min_confidence,
         min_margin=options.min_margin,
         explain=options.explain,
     )

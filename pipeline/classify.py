@@ -19,7 +19,7 @@ TEXT_COLUMNS = ("title", "description")
 MIN_MARGIN = 0.1
 
 
-def needs_review(top1: np.ndarray, top2: np.ndarray, min_confidence: float, min_margin: float = MIN_MARGIN) -> np.ndarray:
+def needs_review(top1: np.ndarray, top2: np.ndarray, min_confidence: float | np.ndarray, min_margin: float = MIN_MARGIN) -> np.ndarray:
     """Status `review`: the best role's probability is under min_confidence, or the runner-up is
     within min_margin of it."""
     return (top1 < min_confidence) | (top1 - top2 < min_margin)
@@ -43,8 +43,12 @@ def classify_frame(
     min_confidence: float = 0.5,
     min_margin: float = MIN_MARGIN,
     explain: bool = False,
+    title_min_confidence: float | None = None,
 ) -> pd.DataFrame:
-    """The role columns for `postings` (title, description), one output row per input row, same index."""
+    """The role columns for `postings` (title, description), one output row per input row, same index.
+
+    Rows that the model scored from their title alone (no description, or none of its words known)
+    go to review under `title_min_confidence` (default: min_confidence)."""
     postings = check_frame(postings)
     t = taxonomy()
     has_text = (
@@ -83,7 +87,10 @@ def classify_frame(
         columns["alternatives"][rows] = [
             "{" + ", ".join(f"{quoted[j]}: {p:.4f}" for j, p in zip(js, ps)) + "}" for js, ps in zip(alternatives.tolist(), alt_proba.tolist())
         ]
-        columns["status"][rows] = np.where(needs_review(top1, top2, min_confidence, min_margin), "review", "ok")
+        threshold = np.full(len(rows), min_confidence)
+        if title_min_confidence is not None and hasattr(classifier, "title_only"):
+            threshold[classifier.title_only(features)] = title_min_confidence
+        columns["status"][rows] = np.where(needs_review(top1, top2, threshold, min_margin), "review", "ok")
         if explain:
             columns["explanation"][rows] = [
                 "; ".join(f"{term} {w:+.2f}" for term, w in terms) for terms in classifier.explain_features(features, classes[best])

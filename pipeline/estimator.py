@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from .classify import check_frame
 from .features import PostingText, WordTfidf, build_vectorizers
 from .folds import grouped_folds, repost_groups
-from .linear import LinearModel, TfidfBlock, _softmax, class_scores
+from .linear import LinearModel, TfidfBlock, TitleView, _softmax, class_scores
 from .taxonomy import OTHER, taxonomy
 from .tokenize import BACKENDS, DEFAULT_BACKEND
 
@@ -69,6 +69,10 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
     module_weight: a second SVM learns each ad's module (acquisition, conversion, service, other) and
         this share of its score is added to every role of that module: it pools the evidence of a
         module's roles, which the role SVM keeps apart. 0 turns it off.
+
+    A second, title view (the same SVMs fitted on the title features alone, with a temperature of its
+    own fitted on held-out titles) scores the postings whose description gives no feature: a title
+    alone is weaker evidence, and a model that learned to lean on duties is overconfident without them.
     """
 
     def __init__(
@@ -149,7 +153,24 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
         # true class × predicted class × confidence band: the report's estimates read it.
         self.heldout_confusion_ = np.bincount((y_index[scored] * n + predicted) * bins + band, minlength=n * n * bins).reshape(n, n, bins)
         self.svm_, self.module_svm_ = self._fit_svms(features, labels, modules, weights)
+        self._fit_title_view(features, labels, modules, y_index, repost_groups(X["description"]), weights)
         return self
+
+    def _title_features(self, features):
+        """The title blocks' columns, unweighted: the title view learns its own scale."""
+        return features[:, : self.title_columns_] * (1.0 / self.title_weight)
+
+    def _fit_title_view(self, features, labels, modules, y_index, groups, weights) -> None:
+        self.title_columns_ = int(self.vectorizers_.output_indices_["body_words"].start)
+        if self.title_weight == 0 or self.title_columns_ == 0:
+            self.title_svm_ = self.title_module_svm_ = None
+            self.title_temperature_ = 1.0
+            return
+        titles = self._title_features(features)
+        held_out = self._held_out_scores(titles, labels, modules, y_index, groups, weights)
+        scored = np.isfinite(held_out[np.arange(len(y_index)), y_index])
+        self.title_temperature_ = fit_temperature(held_out[scored], y_index[scored])
+        self.title_svm_, self.title_module_svm_ = self._fit_svms(titles, labels, modules, weights)
 
     def _fit_svms(self, features, labels: np.ndarray, modules: np.ndarray, weights) -> tuple[LinearSVC, LinearSVC | None]:
         """The role SVM, and the module SVM (None when it is off or there is a single module)."""
@@ -222,7 +243,12 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
                 stop = frozenset(vectorizer.get_stop_words() or ()) if analyzer == "words" else frozenset()
                 weight = float(self.vectorizers_.transformer_weights.get(name, 1.0))
                 blocks.append(TfidfBlock(name, analyzer, tuple(vectorizer.ngram_range), stop, dict(vectorizer.vocabulary_), vectorizer.idf_, weight))
-            cached = LinearModel(self.backend, blocks, self.classes_, coef, intercept, owner, self.temperature_)
+            title_view = None
+            if self.title_svm_ is not None:
+                title_coef, title_intercept, _ = self._linear(self.title_svm_, self.title_module_svm_)
+                # The view reads the weighted features that `features` gives: fold the unweighting in.
+                title_view = TitleView(self.title_columns_, title_coef / self.title_weight, title_intercept, self.title_temperature_)
+            cached = LinearModel(self.backend, blocks, self.classes_, coef, intercept, owner, self.temperature_, title_view)
             self.__dict__["_linear_model"] = cached
         return cached
 

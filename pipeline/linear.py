@@ -157,10 +157,24 @@ def class_scores(raw: np.ndarray, owner: np.ndarray, n_classes: int) -> np.ndarr
     return scores
 
 
+@dataclass
+class TitleView:
+    """The linear layer of the title view: it reads the first `columns` features (the title blocks)
+    and scores the postings whose description gave no feature, with a temperature fitted on titles."""
+
+    columns: int
+    coef: np.ndarray
+    intercept: np.ndarray
+    temperature: float
+
+
 class LinearModel:
     """Predicts exactly as the RoleClassifier it was taken from: features, probabilities, explanations."""
 
-    def __init__(self, backend: str, blocks: list[TfidfBlock], classes: np.ndarray, coef: np.ndarray, intercept: np.ndarray, owner: np.ndarray, temperature: float):
+    def __init__(
+        self, backend: str, blocks: list[TfidfBlock], classes: np.ndarray, coef: np.ndarray, intercept: np.ndarray, owner: np.ndarray,
+        temperature: float, title_view: TitleView | None = None,
+    ):
         self.backend = backend
         self.blocks = blocks
         self.classes_ = np.asarray(classes, dtype=object)
@@ -168,6 +182,7 @@ class LinearModel:
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.owner = np.asarray(owner, dtype=np.int64)
         self.temperature_ = float(temperature)
+        self.title_view = title_view
 
     # ------------------------------------------------------------------ scoring
 
@@ -180,11 +195,42 @@ class LinearModel:
         rows = {"title_words": title_rows, "title_chars": title_rows, "body_words": body_rows}
         return sp.hstack([block.transform(texts[block.name])[rows[block.name]] for block in self.blocks], format="csr")
 
+    def title_only(self, features) -> np.ndarray:
+        """The rows that the title view scores: no feature from the description (none given, or none
+        of its words known). All False for a model without a title view."""
+        features = features.tocsr()
+        n = features.shape[0]
+        if self.title_view is None:
+            return np.zeros(n, dtype=bool)
+        row = np.repeat(np.arange(n), np.diff(features.indptr))
+        body = np.bincount(row[features.indices >= self.title_view.columns], minlength=n)
+        return body == 0
+
+    def _raw(self, features, title_only: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
+        """(rows, per-label scores, temperature) for each view that has rows."""
+        parts = []
+        full = np.flatnonzero(~title_only)
+        if len(full) or not title_only.any():
+            rows_of_full = features if len(full) == features.shape[0] else features[full]  # no copy in the usual case
+            parts.append((full, rows_of_full @ self.coef.T + self.intercept, self.temperature_))
+        if title_only.any():
+            view, rows = self.title_view, np.flatnonzero(title_only)
+            parts.append((rows, features[rows][:, : view.columns] @ view.coef.T + view.intercept, view.temperature))
+        return parts
+
     def scores_of_features(self, features) -> np.ndarray:
-        return class_scores(features @ self.coef.T + self.intercept, self.owner, len(self.classes_))
+        features = features.tocsr()
+        scores = np.empty((features.shape[0], len(self.classes_)))
+        for rows, raw, _ in self._raw(features, self.title_only(features)):
+            scores[rows] = class_scores(raw, self.owner, len(self.classes_))
+        return scores
 
     def proba_of_features(self, features) -> np.ndarray:
-        return _softmax(self.scores_of_features(features), self.temperature_)
+        features = features.tocsr()
+        proba = np.empty((features.shape[0], len(self.classes_)))
+        for rows, raw, temperature in self._raw(features, self.title_only(features)):
+            proba[rows] = _softmax(class_scores(raw, self.owner, len(self.classes_)), temperature)
+        return proba
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         return self.scores_of_features(self.features(X))
@@ -204,7 +250,10 @@ class LinearModel:
         features = features.tocsr()
         names = self.feature_names()
         rows_of = {c: np.flatnonzero(self.owner == i) for i, c in enumerate(self.classes_)}
-        raw = features @ self.coef.T + self.intercept
+        title_only = self.title_only(features)
+        raw = np.empty((features.shape[0], len(self.owner)))
+        for rows, part, _ in self._raw(features, title_only):
+            raw[rows] = part
         out = []
         for i, role in enumerate(roles):
             start, end = features.indptr[i], features.indptr[i + 1]
@@ -214,7 +263,8 @@ class LinearModel:
                 continue
             row = candidates[raw[i, candidates].argmax()]
             columns = features.indices[start:end]
-            contributions = features.data[start:end] * self.coef[row][columns]
+            coef = self.title_view.coef if title_only[i] else self.coef
+            contributions = features.data[start:end] * coef[row][columns]
             order = np.argsort(-contributions)[:top]
             out.append([(_term(names[columns[j]]), round(float(contributions[j]), 3)) for j in order if contributions[j] > 0])
         return out
@@ -227,11 +277,15 @@ class LinearModel:
     def save(self, folder: Path) -> None:
         arrays = {"coef": self.coef, "intercept": self.intercept, "owner": self.owner}
         arrays.update({f"idf__{b.name}": b.idf for b in self.blocks})
+        view = self.title_view
+        if view is not None:
+            arrays.update({"title_coef": view.coef, "title_intercept": view.intercept})
         np.savez_compressed(folder / ARRAYS_FILE, **arrays)
         spec = {
             "backend": self.backend,
             "classes": [str(c) for c in self.classes_],
             "temperature": self.temperature_,
+            "title_view": None if view is None else {"columns": view.columns, "temperature": view.temperature},
             "blocks": [
                 {"name": b.name, "analyzer": b.analyzer, "ngram_range": list(b.ngram_range), "stop_words": sorted(b.stop_words), "weight": b.weight, "terms": list(b.terms)}
                 for b in self.blocks
@@ -250,7 +304,12 @@ class LinearModel:
                 )
                 for b in spec["blocks"]
             ]
-            return cls(spec["backend"], blocks, np.array(spec["classes"], dtype=object), arrays["coef"], arrays["intercept"], arrays["owner"], spec["temperature"])
+            view = spec.get("title_view")
+            title_view = None if view is None else TitleView(int(view["columns"]), arrays["title_coef"], arrays["title_intercept"], float(view["temperature"]))
+            return cls(
+                spec["backend"], blocks, np.array(spec["classes"], dtype=object), arrays["coef"], arrays["intercept"], arrays["owner"],
+                spec["temperature"], title_view,
+            )
 
 
 def _term(feature_name: str) -> str:

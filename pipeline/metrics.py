@@ -70,3 +70,35 @@ def review_status_metrics(correct, review, threshold: float, min_margin: float) 
         "share": round(float(review.mean()), 4) if len(review) else 0.0,
         "capture": round(float((~correct & review).sum() / errors), 4) if errors else 1.0,
     }
+
+
+def threshold_for_accuracy(correct, confidence, target: float) -> float:
+    """The lowest confidence t such that the rows at or above t are at least `target` right: the
+    threshold under which rows go to review so that the rows left `ok` are as reliable as `target`
+    (1.0 when no such t exists: every row to review)."""
+    correct = np.asarray(correct, dtype=bool)
+    confidence = np.asarray(confidence, dtype=float)
+    order = np.argsort(-confidence, kind="stable")
+    accuracy = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    good = np.flatnonzero(accuracy >= target)
+    return round(float(confidence[order[good[-1]]]), 4) if len(good) else 1.0
+
+
+def title_only_metrics(y, predicted, confidence, runner_up, target: float, min_margin: float) -> dict:
+    """How the model does on postings that have a title only: accuracy, macro-F1, how well confidence
+    ranks the errors, and the review threshold that leaves `ok` title-only rows `target` right."""
+    predicted = np.asarray(predicted, dtype=object)
+    correct = predicted == np.asarray(y, dtype=object)
+    scores = classification_metrics(y, predicted)
+    threshold = threshold_for_accuracy(correct, confidence, target)
+    review = (np.asarray(confidence) < threshold) | (np.asarray(confidence) - np.asarray(runner_up) < min_margin)
+    return {
+        "accuracy": scores["accuracy"],
+        "macro_f1": scores["macro_f1"],
+        "module_accuracy": scores["module_accuracy"],
+        "confidence": confidence_metrics(correct, confidence),
+        "target_accuracy": round(float(target), 4),
+        "review_threshold": threshold,
+        "review_status": review_status_metrics(correct, review, threshold, min_margin),
+        "ok_accuracy": round(float(correct[~review].mean()), 4) if (~review).any() else None,
+    }

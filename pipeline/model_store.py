@@ -49,7 +49,10 @@ TRUSTED_TYPES = [
     "builtins.slice",
 ]
 # What `RoleClassifier.fit` sets; a model saved before one of them existed cannot predict.
-FITTED_ATTRIBUTES = ["text_", "vectorizers_", "classes_", "class_modules_", "subclass_owner_", "temperature_", "heldout_confusion_", "heldout_posteriors_", "svm_", "module_svm_"]
+FITTED_ATTRIBUTES = [
+    "text_", "vectorizers_", "classes_", "class_modules_", "subclass_owner_", "temperature_", "heldout_confusion_", "heldout_posteriors_",
+    "svm_", "module_svm_", "title_columns_", "title_svm_", "title_module_svm_", "title_temperature_",
+]
 VERSIONED_PACKAGES = ["scikit-learn", "numpy", "scipy", "skops", "jieba", "rjieba", "pandas"]
 
 
@@ -81,15 +84,18 @@ def model_content_hash(classifier) -> str:
             h.update(name.encode())
             h.update(json.dumps(sorted(vectorizer.vocabulary_.items()), ensure_ascii=False).encode())
             h.update(np.ascontiguousarray(vectorizer.idf_, dtype=np.float64).round(10).tobytes())
-    svm = classifier.svm_
-    h.update(np.ascontiguousarray(svm.coef_, dtype=np.float64).round(10).tobytes())
-    h.update(np.ascontiguousarray(svm.intercept_, dtype=np.float64).round(10).tobytes())
-    h.update(np.array([classifier.temperature_], dtype=np.float64).round(10).tobytes())
     h.update(np.ascontiguousarray(classifier.subclass_owner_, dtype=np.int64).tobytes())
-    if classifier.module_svm_ is not None:
-        h.update(json.dumps([str(m) for m in classifier.module_svm_.classes_]).encode())
-        h.update(np.ascontiguousarray(classifier.module_svm_.coef_, dtype=np.float64).round(10).tobytes())
-        h.update(np.ascontiguousarray(classifier.module_svm_.intercept_, dtype=np.float64).round(10).tobytes())
+    views = [(classifier.svm_, classifier.module_svm_, classifier.temperature_)]
+    if classifier.title_svm_ is not None:
+        views.append((classifier.title_svm_, classifier.title_module_svm_, classifier.title_temperature_))
+    for svm, module_svm, temperature in views:
+        h.update(np.ascontiguousarray(svm.coef_, dtype=np.float64).round(10).tobytes())
+        h.update(np.ascontiguousarray(svm.intercept_, dtype=np.float64).round(10).tobytes())
+        h.update(np.array([temperature], dtype=np.float64).round(10).tobytes())
+        if module_svm is not None:
+            h.update(json.dumps([str(m) for m in module_svm.classes_]).encode())
+            h.update(np.ascontiguousarray(module_svm.coef_, dtype=np.float64).round(10).tobytes())
+            h.update(np.ascontiguousarray(module_svm.intercept_, dtype=np.float64).round(10).tobytes())
     return h.hexdigest()[:16]
 
 
@@ -121,6 +127,13 @@ class Model:
         cv = self.metadata.get("cv_metrics") or {}
         return float(cv.get("confidence", {}).get("review_threshold", 0.5))
 
+    @property
+    def title_review_threshold(self) -> float:
+        """The same for postings scored from their title alone, measured on title-only copies of the
+        held-out ads (see train.cross_validate); the full ads' threshold where it was not measured."""
+        cv = self.metadata.get("cv_metrics") or {}
+        return float((cv.get("title_only") or {}).get("review_threshold", self.review_threshold))
+
     def classify(self, frame: pd.DataFrame, columns: dict[str, str] | None = None, **options) -> pd.DataFrame:
         """`frame` with the role columns appended, one output row per input row, in order.
 
@@ -129,7 +142,8 @@ class Model:
         those of `classify.classify_frame`: top_k, min_confidence, min_margin, explain.
         """
         postings = postings_from_frame(frame, columns=columns)
-        options.setdefault("min_confidence", self.review_threshold)
+        if "min_confidence" not in options:  # a threshold the caller gives holds for every row
+            options.update(min_confidence=self.review_threshold, title_min_confidence=self.title_review_threshold)
         roles = classify_frame(self.classifier, postings, model_id=self.id, **options)
         return with_roles(frame, roles).set_axis(frame.index)
 

@@ -26,7 +26,7 @@ from .estimator import CONFIDENCE_BINS, RoleClassifier
 from .folds import grouped_folds, repost_groups
 from .ingest import FileSummary, read_postings, reject_lines
 from .ingest.sources import RawFile
-from .metrics import classification_metrics, confidence_metrics, review_status_metrics
+from .metrics import classification_metrics, confidence_metrics, review_status_metrics, title_only_metrics
 from .model_store import DEFAULT_MODEL, Model, load_model, save_model
 from .outputs import write_table
 from .taxonomy import DATA_DIR, OTHER, TaxonomyError, taxonomy
@@ -227,6 +227,9 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
     predicted = np.empty(len(data.frame), dtype=object)
     predicted_before = np.empty(len(data.frame), dtype=object)
     confidence, runner_up = np.empty(len(data.frame)), np.empty(len(data.frame))
+    # The same held-out ads with their title alone, as a title-only file would come.
+    title_predicted = np.empty(len(data.frame), dtype=object)
+    title_confidence, title_runner_up = np.empty(len(data.frame)), np.empty(len(data.frame))
     X, y, w = data.X, data.y, data.weights
     splits = grouped_folds(repost_groups(X["description"]), y, folds, seed)
     if before is not None:
@@ -237,6 +240,11 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
         predicted[test_idx] = model.classes_[proba.argmax(axis=1)]
         top_two = np.sort(proba, axis=1)[:, -2:]
         confidence[test_idx], runner_up[test_idx] = top_two[:, 1], top_two[:, 0]
+        titles = X.iloc[test_idx].assign(description=None)
+        proba = model.predict_proba(titles)
+        title_predicted[test_idx] = model.classes_[proba.argmax(axis=1)]
+        top_two = np.sort(proba, axis=1)[:, -2:]
+        title_confidence[test_idx], title_runner_up[test_idx] = top_two[:, 1], top_two[:, 0]
         if before is not None:
             test = data.frame.iloc[test_idx]
             unseen = ~(before_keys.isin(set(_text_key(test))) | before_ids.isin(set(test["posting_id"].dropna()))).to_numpy()
@@ -246,7 +254,12 @@ def cross_validate(data: LabelledData, classifier: RoleClassifier, folds: int = 
     metrics["folds"] = len(splits)
     metrics["confidence"] = confidence_metrics(predicted == y, confidence)
     threshold = metrics["confidence"]["review_threshold"]
-    metrics["review_status"] = review_status_metrics(predicted == y, needs_review(confidence, runner_up, threshold), threshold, MIN_MARGIN)
+    review = needs_review(confidence, runner_up, threshold)
+    metrics["review_status"] = review_status_metrics(predicted == y, review, threshold, MIN_MARGIN)
+    # Title-only rows go to review below the confidence that leaves them as reliable as full ads
+    # with status ok.
+    ok_accuracy = float((predicted == y)[~review].mean()) if (~review).any() else 1.0
+    metrics["title_only"] = title_only_metrics(y, title_predicted, title_confidence, title_runner_up, ok_accuracy, MIN_MARGIN)
     if data.frame["sure"].notna().any():
         metrics["by_sureness"] = sureness_metrics(data.frame["sure"], predicted == y)
     if before is not None:
@@ -370,7 +383,10 @@ def compare_models(sources: list[str | os.PathLike], models: list, columns: dict
     data = load_labelled(sources, columns)
     # What `classify` would write for these ads, statuses included: the review status is measured
     # as users get it, at the model's own threshold.
-    classified = [classify_frame(m.classifier, data.X, model_id=m.id, min_confidence=m.review_threshold, min_margin=MIN_MARGIN) for m in loaded]
+    def as_classify_would(m: Model, X: pd.DataFrame) -> pd.DataFrame:
+        return classify_frame(m.classifier, X, model_id=m.id, min_confidence=m.review_threshold, title_min_confidence=m.title_review_threshold, min_margin=MIN_MARGIN)
+
+    classified = [as_classify_would(m, data.X) for m in loaded]
     predictions = [c["role"].to_numpy(dtype=object) for c in classified]
     results = []
     for m, c, predicted in zip(loaded, classified, predictions):
@@ -380,6 +396,14 @@ def compare_models(sources: list[str | os.PathLike], models: list, columns: dict
         metrics["review_status"] = review_status_metrics(correct, (c["status"] == "review").to_numpy(dtype=bool), m.review_threshold, MIN_MARGIN)
         if data.frame["sure"].notna().any():
             metrics["by_sureness"] = sureness_metrics(data.frame["sure"], correct)
+        # The same ads as a title-only file would give them: what a user with titles alone can expect.
+        titles = as_classify_would(m, data.X.assign(description=None))
+        title_correct = titles["role"].to_numpy(dtype=object) == data.y
+        metrics["title_only"] = {
+            **{k: v for k, v in classification_metrics(data.y, titles["role"].to_numpy(dtype=object)).items() if k in ("accuracy", "macro_f1", "module_accuracy")},
+            "confidence": confidence_metrics(title_correct, titles["confidence"].to_numpy()),
+            "review_status": review_status_metrics(title_correct, (titles["status"] == "review").to_numpy(dtype=bool), m.title_review_threshold, MIN_MARGIN),
+        }
         metrics["model_id"] = m.id
         metrics["problems"] = data.problems
         results.append(metrics)

@@ -31,6 +31,14 @@ def print_metrics(metrics: dict, title: str) -> None:
     if "by_sureness" in metrics:
         levels = [f"{name} {m['accuracy']:.0%} right ({m['ads']:,} ads, {m['error_share']:.0%} of the errors)" for name, m in metrics["by_sureness"].items()]
         console.print(f"by the annotator's sureness: {', '.join(levels)}")
+    if "title_only" in metrics:
+        t = metrics["title_only"]
+        r = t["review_status"]
+        console.print(
+            f"title only (each ad's title alone, as a file of titles gives it): accuracy {t['accuracy']:.3f}, macro-F1 {t['macro_f1']:.3f}, "
+            f"module accuracy {t['module_accuracy']:.3f}, ECE {t['confidence']['ece']:.3f}; status review (confidence < {r['threshold']:.2f}): "
+            f"{r['share']:.0%} of the rows, {r['capture']:.0%} of the errors"
+        )
     table = Table("role", "中文", "precision", "recall", "F1", "support", title="per role")
     for role, m in metrics["per_role"].items():
         table.add_row(role, taxonomy().role(role).zh, f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}", str(m["support"]))
