@@ -69,6 +69,7 @@ class Estimates:
     table: pd.DataFrame  # role, estimate, estimate_low, estimate_high (postings), for every class
     modules: pd.DataFrame  # module, estimate, estimate_low, estimate_high (to-B roles of each module)
     to_b: tuple[float, float, float]  # estimate, low, high of all to-B postings
+    warning: str | None = None  # set when the requested estimator was unstable and this one replaced it
 
     def describe(self) -> str:
         how = {
@@ -77,7 +78,8 @@ class Estimates:
             "pacc": "probabilistic adjusted classify-and-count (PACC) with the model's held-out mean probabilities",
             "em": "EM re-estimation of the role priors (Saerens et al. 2002) from the rows' probabilities",
         }[self.estimator]
-        return f"Estimates: {how}; {self.level:.0%} bootstrap intervals ({BOOTSTRAP} resamples). `postings` are the model's labels."
+        text = f"Estimates: {how}; {self.level:.0%} bootstrap intervals ({BOOTSTRAP} resamples). `postings` are the model's labels."
+        return f"WARNING: {self.warning} {text}" if self.warning else text
 
 
 def _banded(cells: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -192,3 +194,44 @@ def adjusted_counts(labels: pd.Series, confidence: pd.Series, confusion: dict, *
         columns=["module", "estimate", "estimate_low", "estimate_high"],
     )
     return Estimates(estimator, level, table, modules, interval([i for i, c in enumerate(classes) if t.module_of(c)]))
+
+
+# An estimate is degenerate where it wipes out what the labels plainly show: a role or module the
+# model gave at least MIN_SEEN postings estimated under COLLAPSE of that count. Solvers that invert
+# a confusion matrix (ACC, PACC) and EM's priors end up on a corner of the simplex when the
+# matrix is ill-conditioned or the labels' error rates do not hold for these postings.
+MIN_SEEN = 30
+COLLAPSE = 0.1
+
+
+def degenerate(found: Estimates, labels: pd.Series) -> list[str]:
+    """What makes `found` implausible: the roles and modules it puts near 0 against many labels."""
+    t = taxonomy()
+    counts = labels.value_counts()
+    problems = []
+    for role, estimate in zip(found.table["role"], found.table["estimate"]):
+        seen = int(counts.get(role, 0))
+        if seen >= MIN_SEEN and estimate < COLLAPSE * seen:
+            problems.append(f"{t.role(role).zh} {estimate:.0f} against {seen:,} labelled")
+    for module, estimate in zip(found.modules["module"], found.modules["estimate"]):
+        seen = int(sum(counts.get(r.id, 0) for r in t.roles_in(module)))
+        if seen >= MIN_SEEN and estimate < COLLAPSE * seen:
+            problems.append(f"module {t.module(module).zh} {estimate:.0f} against {seen:,} labelled")
+    return problems
+
+
+def stable_counts(labels: pd.Series, confidence: pd.Series, confusion: dict, *, estimator: str = DEFAULT_ESTIMATOR, **options) -> Estimates | None:
+    """`adjusted_counts` with a check: an estimator whose solution is degenerate is reported and
+    replaced by `banded` (and `banded`, if degenerate itself, by the raw counts: None)."""
+    found = adjusted_counts(labels, confidence, confusion, estimator=estimator, **options)
+    problems = degenerate(found, labels.dropna())
+    if not problems:
+        return found
+    shown = "; ".join(problems[:6]) + (f" and {len(problems) - 6} more" if len(problems) > 6 else "")
+    if estimator == "banded":
+        return None
+    fallback = adjusted_counts(labels, confidence, confusion, estimator="banded", **{k: v for k, v in options.items() if k != "alternatives"})
+    if degenerate(fallback, labels.dropna()):
+        return None
+    fallback.warning = f"the {estimator} estimates were unstable for these postings ({shown}), so the table shows the banded estimates instead."
+    return fallback

@@ -24,7 +24,7 @@ from .classify import OUTPUT_COLUMNS
 from .ingest import COLUMNS, postings_from_frame
 from .ingest.formats import read_chunks
 from .ingest.sources import SourceError, iter_files
-from .estimates import DEFAULT_ESTIMATOR, ESTIMATORS, Estimates, adjusted_counts
+from .estimates import DEFAULT_ESTIMATOR, ESTIMATORS, Estimates, stable_counts
 from .taxonomy import OTHER, taxonomy
 
 REPORT_SUFFIXES = {".html", ".md", ".xlsx", ".json"}
@@ -275,8 +275,8 @@ def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadat
         if confusion and "bands" in confusion:
             confidence = frame["confidence"] if "confidence" in frame.columns else pd.Series(1.0, index=frame.index)
             alternatives = frame["alternatives"] if "alternatives" in frame.columns else None
-            found = adjusted_counts(frame["role"], confidence, confusion, alternatives=alternatives, estimator=estimates)
-            note = found.describe()
+            found = stable_counts(frame["role"], confidence, confusion, alternatives=alternatives, estimator=estimates)
+            note = found.describe() if found else f"WARNING: the {estimates} and banded estimates were both unstable for these postings; counts are the model's labels"
         else:
             note = "no estimates: the metadata of the model that labelled these rows is not at hand (pass --model), or it predates held-out confusions; counts are the model's labels"
     summary, other = summary_table(frame, found)

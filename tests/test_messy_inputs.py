@@ -4,6 +4,7 @@ dropped without a trace, and the outputs of one command readable by the next."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,6 +15,8 @@ from pipeline.cli import app
 from pipeline.ingest import COLUMNS, rejects_path
 
 from test_classify import read_any
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def invoke(*args: str):
@@ -119,3 +122,67 @@ def test_train_lists_the_records_it_could_not_read(tmp_path, labels):
     data = load_labelled([source])
     assert any("row 5" in p and "fields where the header has 3" in p for p in data.problems), data.problems
     assert len(data.frame) <= 300
+
+
+TITLES = {
+    "客户成功经理": "customer_success", "渠道经理": "channel_sales", "售前工程师": "presales",
+    "大客户经理": "key_account", "ERP实施顾问": "implementation", "SEM竞价专员": "search_marketing",
+    "客服专员": "customer_service", "新媒体运营": "new_media", "仓库管理员": "logistics", "电话销售": "inside_sales",
+}
+
+
+def test_a_file_of_titles_only_is_scored_by_the_title_view_and_warned_about(tmp_path, shipped_model):
+    source = tmp_path / "titles.csv"
+    pd.DataFrame({"职位名称": list(TITLES)}).to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    result = invoke("classify", source, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "no description column" in result.output
+    frame = pd.read_csv(out)
+    right = (frame["role"] == frame["职位名称"].map(TITLES)).mean()
+    assert right >= 0.8, frame[["职位名称", "role", "confidence"]]
+    # Title-only rows answer to the title view's threshold, measured on held-out titles.
+    threshold = shipped_model.title_review_threshold
+    assert threshold > shipped_model.review_threshold
+    assert (frame.loc[frame["confidence"] < threshold, "status"] == "review").all()
+    assert (frame["role"] != "other").all()
+
+
+def test_the_title_view_is_calibrated_on_held_out_titles(shipped_model):
+    title_only = shipped_model.metadata["cv_metrics"]["title_only"]
+    assert title_only["confidence"]["ece"] < 0.08
+    # Rows left `ok` are as reliable as full ads left ok, within the CV's noise.
+    assert title_only["ok_accuracy"] >= title_only["target_accuracy"] - 0.01
+    assert title_only["review_status"]["capture"] > title_only["review_status"]["share"]
+
+
+def test_evaluate_reports_title_only_accuracy(tmp_path, labels):
+    source = tmp_path / "labelled.csv"
+    labels.sample(150, random_state=5)[["title", "description", "role", "sure"]].to_csv(source, index=False)
+    result = CliRunner().invoke(app, ["evaluate", str(source), "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert 0 < metrics["title_only"]["accuracy"] <= metrics["accuracy"]
+    assert "review_status" in metrics["title_only"]
+
+
+def test_a_degenerate_estimator_falls_back_with_a_warning(tmp_path, shipped_model):
+    from pipeline.estimates import degenerate
+    from pipeline.report import build_report, load_classified
+
+    classified = tmp_path / "corpus.parquet"
+    assert invoke("classify", REPO / "data" / "corpus.parquet", "-o", classified).exit_code == 0
+    frame = load_classified([classified])
+    report = build_report(frame, model_metadata=shipped_model.metadata, estimates="pacc")
+    note = report.quality["estimates"]
+    assert note.startswith("WARNING: the pacc estimates were unstable") and "banded" in note
+    summary = report.summary.set_index("role")
+    labelled = frame["role"].value_counts()
+    for role in ("customer_service", "sales", "new_media"):
+        assert summary.loc[role, "estimate"] > 0.5 * labelled[role]
+    result = invoke("report", classified, "-o", tmp_path / "r.md", "--estimates", "pacc")
+    assert result.exit_code == 0 and "unstable" in result.output
+    assert "unstable" in (tmp_path / "r.md").read_text(encoding="utf-8")
+    # The default estimator on the same postings is not flagged.
+    banded = build_report(frame, model_metadata=shipped_model.metadata)
+    assert not banded.quality["estimates"].startswith("WARNING")

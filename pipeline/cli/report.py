@@ -56,4 +56,5 @@ def print_summary(result) -> None:
         table.add_row(*cells, style=style)
     table.add_row("", "other", "其他", f"{result.other_count:,}", "", "", *([""] * 2 if estimated else []))
     stdout.print(table)
-    console.print(result.quality["estimates"], highlight=False, soft_wrap=True)
+    note = result.quality["estimates"]
+    console.print(f"[yellow]{note}[/yellow]" if note.startswith("WARNING") else note, highlight=False, soft_wrap=True)

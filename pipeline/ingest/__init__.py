@@ -272,6 +272,8 @@ def read_postings(
             tables = [read_pages(run, kind, chunk_rows)] if page else read_tables(raw, chunk_rows, kind)
             for table in tables:
                 yield from _table_batches(raw, table, summary, columns, page)
+            if not summary.layout and summary.note.startswith("skipped"):
+                raise SourceError(f"{raw.name}: no table of it holds postings ({summary.note})")
             if not summary.layout and not summary.rejects:
                 summary.note = "no rows"
         except SourceError as exc:
@@ -289,7 +291,14 @@ def _table_batches(raw: RawFile, table: Table, summary: FileSummary, columns, pa
     stats: dict = {}
     for chunk in table.chunks:
         if layout is None:
-            layout = detect_layout(chunk, name, columns, page=page)
+            try:
+                layout = detect_layout(chunk, name, columns, page=page)
+            except SourceError:
+                if table.sheet is None:
+                    raise
+                # A notes sheet or a scraper's own bookkeeping table beside the postings: said, not read.
+                summary.note = "; ".join(filter(None, [summary.note, f"skipped {table.format} table {table.sheet!r}: no column of titles or descriptions"]))
+                return
             summary.layout, summary.format = layout.name, table.describe()
             if not page:
                 summary.note = "; ".join(filter(None, [summary.note, layout.note]))

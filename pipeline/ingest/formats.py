@@ -63,7 +63,7 @@ class Table:
         if self.encoding:
             parts.append(self.encoding)
         if self.sheet:
-            parts.append(f"sheet {self.sheet!r}")
+            parts.append(f"{'table' if self.format == 'sqlite' else 'sheet'} {self.sheet!r}")
         if not self.header:
             parts.append("no header row")
         return ", ".join(parts)
@@ -409,6 +409,47 @@ def _json_table(raw: RawFile, chunk_rows: int) -> Table:
     return Table("json", chunks(), encoding=encoding, rejects=rejects)
 
 
+# ----------------------------------------------------------------------------- SQLite
+
+
+def _sqlite_tables(raw: RawFile, chunk_rows: int) -> Iterator[Table]:
+    """Every table of a SQLite database (scrapers' pipelines keep postings beside their own state),
+    read-only, every value as text. Tables that hold no postings are told apart by the layouts."""
+    import sqlite3
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="tobroles-sqlite-") as tmp:
+        path = raw.path
+        if path is None:  # a zip member or a download held in memory: sqlite reads files only
+            path = Path(tmp) / "db.sqlite"
+            path.write_bytes(raw.data)
+        try:
+            connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+            names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid")]
+        except sqlite3.DatabaseError as exc:
+            raise SourceError(f"{raw.name}: not a readable SQLite database ({exc})") from exc
+        try:
+            for name in names:
+                table = Table("sqlite", iter(()), sheet=name if len(names) > 1 else None)
+                table.chunks = _sqlite_chunks(connection, name, chunk_rows)
+                yield table
+        finally:
+            connection.close()
+
+
+def _sqlite_chunks(connection, name: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    quoted = '"' + name.replace('"', '""') + '"'
+    cursor = connection.execute(f"SELECT * FROM {quoted}")  # noqa: S608 - a table name read from the database, quoted
+    header = _unique([str(d[0]).strip() for d in cursor.description])
+    done = 0
+    while rows := cursor.fetchmany(chunk_rows):
+        frame = pd.DataFrame([[_cell(v.decode("utf-8", "replace") if isinstance(v, bytes) else v) for v in row] for row in rows], columns=header, dtype="string")
+        frame.index = pd.RangeIndex(done + 1, done + 1 + len(frame))
+        done += len(frame)
+        yield frame
+
+
 # ----------------------------------------------------------------------------- Parquet, pages
 
 
@@ -468,6 +509,8 @@ def sniff_format(raw: RawFile) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"PAR1"):
         return "parquet"
+    if head.startswith(b"SQLite format 3\x00"):
+        return "sqlite"
     if head.startswith(b"PK\x03\x04") and raw.suffix not in {".zip", ".ods", ".numbers"}:
         return "xlsx"
     if raw.suffix in REFUSED_SUFFIXES:
@@ -500,6 +543,8 @@ def read_tables(raw: RawFile, chunk_rows: int = DEFAULT_CHUNK_ROWS, kind: str | 
         yield _json_table(raw, chunk_rows)
     elif kind == "parquet":
         yield _parquet_table(raw, chunk_rows)
+    elif kind == "sqlite":
+        yield from _sqlite_tables(raw, chunk_rows)
     else:
         yield read_pages([raw], kind, chunk_rows)
 

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 log = logging.getLogger(__name__)
 
-TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson", ".parquet"}
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson", ".parquet", ".db", ".sqlite", ".sqlite3"}
 # One posting per file: a saved detail page (74cms boards save them as .php).
 PAGE_SUFFIXES = {".html", ".htm", ".php"}
 # Read by no reader here, but walked so that the summary says so instead of skipping them silently.
