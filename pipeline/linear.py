@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
+from .script import simplified_all
 from .sections import split_sections
 from .tokenize import TOKEN_PATTERN, get_tokenizer
 
@@ -39,14 +40,14 @@ def _as_text(values) -> list[str]:
 
 def title_texts(titles, backend: str) -> dict[str, list[str]]:
     join = get_tokenizer(backend).join
-    titles = _as_text(titles)
+    titles = simplified_all(_as_text(titles))
     return {"title_words": [join(t) for t in titles], "title_chars": [t.lower() for t in titles]}
 
 
 def body_texts(descriptions, backend: str) -> dict[str, list[str]]:
     join = get_tokenizer(backend).join
     # One cut per ad: jieba never joins words across a line break, so this equals two cuts.
-    return {"body_words": [join("\n".join(split_sections(d))) for d in _as_text(descriptions)]}
+    return {"body_words": [join("\n".join(split_sections(d))) for d in simplified_all(_as_text(descriptions))]}
 
 
 def vocabulary_terms(vocabulary: dict[str, int]) -> np.ndarray:

@@ -186,3 +186,113 @@ def test_a_degenerate_estimator_falls_back_with_a_warning(tmp_path, shipped_mode
     # The default estimator on the same postings is not flagged.
     banded = build_report(frame, model_metadata=shipped_model.metadata)
     assert not banded.quality["estimates"].startswith("WARNING")
+
+
+# ----------------------------------------------------------------------------- layouts scrapers write
+
+
+@pytest.fixture(scope="module")
+def postings(corpus_sample):
+    """Real postings with a title, company, city and a description of several sentences."""
+    rows = corpus_sample.dropna(subset=["title", "company", "city", "description"])
+    rows = rows[rows["description"].str.len().between(80, 3000)].head(12).reset_index(drop=True)
+    assert len(rows) == 12
+    return rows
+
+
+def ingested(tmp_path, source, *extra):
+    out = tmp_path / "out.parquet"
+    result = invoke("ingest", source, "-o", out, *extra)
+    assert result.exit_code == 0, result.output
+    return pd.read_parquet(out), result.output
+
+
+def test_a_sqlite_database_every_table_that_holds_postings(tmp_path, postings):
+    import sqlite3
+
+    path = tmp_path / "jobs.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("create table job (id integer primary key, job_name text, company_name text, work_city text, job_desc text, crawl_time real)")
+        db.executemany("insert into job values (?, ?, ?, ?, ?, ?)", [(i + 1, r.title, r.company, r.city, r.description, 1.7e9) for i, r in enumerate(postings.itertuples())])
+        db.execute("create table spider_state (last_page integer, finished integer)")
+        db.execute("insert into spider_state values (12, 1)")
+        db.execute("create table intern (title text, company text, description text)")
+        db.execute("insert into intern values (?, ?, ?)", (postings["title"][0] + "实习生", postings["company"][0], postings["description"][0]))
+    frame, output = ingested(tmp_path, path)
+    assert len(frame) == len(postings) + 1
+    assert frame["title"].head(len(postings)).tolist() == postings["title"].tolist()
+    assert frame["raw_file"].str.endswith(("#job", "#intern")).all()
+    assert "spider_state" in output, "the table that holds no postings is named, not passed over in silence"
+
+
+def test_big5_files_are_decoded_by_how_well_they_read(tmp_path, postings):
+    import opencc
+
+    to_traditional = opencc.OpenCC("s2t")
+    table = postings[["title", "company", "description"]].map(to_traditional.convert)
+    table.columns = ["職位名稱", "公司名稱", "職位描述"]
+    path = tmp_path / "104.csv"
+    path.write_bytes(table.to_csv(index=False).encode("cp950", errors="ignore"))
+    frame, output = ingested(tmp_path, path)
+    assert "cp950" in output
+    assert frame["title"].tolist() == table["職位名稱"].str.encode("cp950", errors="ignore").str.decode("cp950").tolist()
+    assert frame["description"].notna().all()
+    # The same ads classify as their simplified originals do.
+    classified = tmp_path / "classified.csv"
+    assert invoke("classify", path, "-o", classified).exit_code == 0
+    original = tmp_path / "original.csv"
+    postings[["title", "company", "description"]].to_csv(original, index=False)
+    assert invoke("classify", original, "-o", tmp_path / "o.csv").exit_code == 0
+    agree = (pd.read_csv(classified)["role"] == pd.read_csv(tmp_path / "o.csv")["role"]).mean()
+    assert agree >= 0.8
+
+
+def test_json_postings_inside_lists_of_a_record_inherit_its_fields(tmp_path, postings):
+    roles = []
+    for r in postings.head(4).itertuples():
+        roles.append({
+            "name": r.title, "company": {"fullName": r.company}, "jobDescription": r.description,
+            "variants": [{"title": f"{r.title}（{city}）", "job_id": f"V{r.Index}{k:03d}", "city": city} for k, city in enumerate(["北京", "上海", "深圳"])],
+        })
+    path = tmp_path / "careers.json"
+    path.write_text(json.dumps({"code": 0, "data": {"roles": roles}}, ensure_ascii=False), encoding="utf-8")
+    frame, _ = ingested(tmp_path, path)
+    assert len(frame) == 12
+    assert frame["city"].tolist() == ["北京", "上海", "深圳"] * 4
+    assert (frame["description"].str.len() > 50).all(), "the description comes from the parent record"
+    assert frame["posting_id"].str.startswith("V").all()
+
+
+def test_a_text_report_of_key_value_blocks_between_rule_lines(tmp_path, postings):
+    lines = ["招聘信息导出报告", "导出时间：2024-03-01 10:00", "*" * 36]
+    for r in postings.itertuples():
+        lines += [f"职位名称：{r.title}", f"公司名称：{r.company}", f"工作地点：{r.city}", "职位描述：", r.description, "*" * 36]
+    path = tmp_path / "jobs_report.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="gb18030")
+    frame, _ = ingested(tmp_path, path)
+    assert frame["title"].tolist() == postings["title"].tolist()
+    assert frame["company"].tolist() == postings["company"].tolist()
+    # Lines such as 岗位职责： inside a description stay in it.
+    for got, want in zip(frame["description"], postings["description"]):
+        assert len(got) >= 0.9 * len(want.strip())
+    rejects = pd.read_parquet(tmp_path / "out.rejects.parquet")
+    assert rejects["raw_row"].tolist() == [1] and "preamble" in rejects["reason"].iloc[0]
+
+
+def test_spill_over_columns_of_a_split_description_are_joined_back(tmp_path, postings):
+    import openpyxl
+
+    long = postings[postings["description"].str.count(",") >= 3]
+    assert len(long) >= 4
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["职位名称", "公司", "职位描述"])
+    for r in long.itertuples():
+        sheet.append([r.title, r.company, *r.description.split(",")])
+    path = tmp_path / "export.xlsx"
+    workbook.save(path)
+    frame, output = ingested(tmp_path, path)
+    assert "spill-over columns joined back" in output
+    assert frame["title"].tolist() == long["title"].tolist()
+    for got, want in zip(frame["description"], long["description"]):
+        assert len(got) >= 0.95 * len(want.strip()), "never silently cut"

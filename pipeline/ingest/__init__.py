@@ -301,7 +301,7 @@ def _table_batches(raw: RawFile, table: Table, summary: FileSummary, columns, pa
                 return
             summary.layout, summary.format = layout.name, table.describe()
             if not page:
-                summary.note = "; ".join(filter(None, [summary.note, layout.note]))
+                summary.note = "; ".join(filter(None, [summary.note, table.note, layout.note]))
             if not page:  # a page's record already uses the field names
                 summary.mapping = {f: ", ".join(c) if isinstance(c, tuple) else c for f, c in layout.fields.items()}
             summary.confidence = dict(layout.confidence)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..script import simplified
+
 SYNONYMS: dict[str, list[str]] = {
     "title": ["职位", "岗位", "职位名称", "岗位名称", "职务", "职务名称", "招聘职位", "招聘岗位", "positionname", "position", "jobtitle", "jobname", "title", "name", "post"],
     "description": [
@@ -87,8 +89,8 @@ _PARTS = {f: [s for s in map(_norm_name, names) if len(s) >= 2] for f, names in 
 
 
 def field_for_name(name: str) -> str | None:
-    """The canonical field a header names exactly (after folding case, spaces and punctuation)."""
-    return _BY_NAME.get(_norm_name(name))
+    """The canonical field a header names exactly (after folding case, script, spaces and punctuation)."""
+    return _BY_NAME.get(_norm_name(simplified(str(name))))
 
 
 def _name_bonus(column: str, target: str) -> float:
@@ -111,6 +113,7 @@ def content_scores(values: pd.Series) -> dict[str, float]:
     if v.empty:
         return dict.fromkeys(SYNONYMS, 0.0)
     v = v.sample(min(len(v), 300), random_state=0) if len(v) > 300 else v
+    v = v.map(simplified)  # the cues are written in the simplified script
     length = float(v.str.len().median())
     distinct = v.nunique() / len(v)
     short = 1.0 if 2 <= length <= 25 else max(0.0, 1 - abs(length - 13) / 40)
@@ -195,7 +198,7 @@ def infer_mapping(frame: pd.DataFrame, given: dict[str, str] | None = None) -> M
         content = content_scores(frame[column])
         empty = not frame[column].notna().any()
         for target, score in content.items():
-            bonus = _name_bonus(column, target)
+            bonus = _name_bonus(simplified(str(column)), target)
             if target in NAME_ONLY and bonus < 0.35:
                 continue
             if empty and bonus >= 0.35:
@@ -239,6 +242,10 @@ def header_row(rows: list[list[str | None]]) -> int | None:
         cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
         if not cells:
             continue
+        # Two or more field names head a table even when most columns have no name (an export whose
+        # text spilled over into unnamed columns); a title line above the table names none.
+        if sum(field_for_name(c) is not None for c in cells) >= 2 and not any(_datalike(c) for c in cells):
+            return i
         if len(cells) < max(2, width // 2) and width > 1 and i + 1 < len(rows):
             continue  # a title line above the table
         if any(_datalike(c) for c in cells):

@@ -23,6 +23,7 @@ import datetime as dt
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -57,6 +58,7 @@ class Table:
     header: bool = True
     sheet: str | None = None
     rejects: list[Reject] = field(default_factory=list)
+    note: str = ""  # what reading had to repair, for the file's summary
 
     def describe(self) -> str:
         parts = [self.format]
@@ -72,8 +74,39 @@ class Table:
 # ----------------------------------------------------------------------------- text files
 
 
+CHINESE_CODECS = ("gb18030", "cp950")
+# Simplified text is the usual case: Big5 must read clearly better to win.
+PREFER_GB = 0.1
+MIN_READABLE = 0.6
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_UNREADABLE = re.compile(r"[\ufffd\ue000-\uf8ff\u3040-\u30ff\u0370-\u04ff\u2500-\u257f\u3100-\u312f]")
+
+
+def _common_in(char: str, encoding: str) -> bool:
+    """Whether a Han character is among the ~5,000 everyday characters of the script `encoding`
+    stands for: GB2312 level 1 for simplified text, Big5's frequent block (A440-C67E) for traditional;
+    GB18030 writes both."""
+    if encoding == "gb18030" and _common_in(char, "gb2312"):
+        return True
+    try:
+        code = char.encode("gb2312" if encoding == "gb2312" else "cp950")
+    except UnicodeEncodeError:
+        return False
+    return len(code) == 2 and (0xB0 <= code[0] <= 0xD7 if encoding == "gb2312" else 0xA4 <= code[0] <= 0xC6)
+
+
+def readability(text: str, encoding: str) -> float:
+    """The share of the Han characters and telltale symbols of a decoded text that read as everyday
+    writing in that encoding's script: text decoded with the wrong codec turns into rare characters,
+    kana, Greek, box drawing and private-use code points."""
+    counts = Counter(text)
+    good = sum(n for c, n in counts.items() if _HAN.match(c) and _common_in(c, encoding))
+    bad = sum(n for c, n in counts.items() if (_HAN.match(c) and not _common_in(c, encoding)) or _UNREADABLE.match(c))
+    return good / (good + bad) if good + bad else 0.0
+
+
 def detect_encoding(sample: bytes) -> str:
-    """utf-8-sig, utf-8, utf-16 or gb18030 from the first bytes of a file; charset-normalizer otherwise."""
+    """utf-8-sig, utf-8, utf-16, gb18030 or cp950 (Big5) from the first bytes of a file; charset-normalizer otherwise."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -81,12 +114,17 @@ def detect_encoding(sample: bytes) -> str:
     # A stray NUL in scraped text is cleaned away later; a file full of them is not text.
     if sample.count(b"\x00") > max(8, len(sample) // 100):
         raise ValueError("binary data (NUL bytes), not a text file")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
-            return encoding
-        except UnicodeDecodeError:
-            pass
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # GB18030 decodes nearly any bytes without an error, Big5 (Traditional-Chinese boards) among
+    # them, into nonsense: the Chinese codecs are judged by how well their text reads.
+    readings = {encoding: readability(codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False), encoding) for encoding in CHINESE_CODECS}
+    best = max(readings, key=lambda e: readings[e] + (PREFER_GB if e == "gb18030" else 0))
+    if readings[best] >= MIN_READABLE:
+        return best
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample).best()
@@ -294,6 +332,8 @@ def _excel_tables(raw: RawFile) -> Iterator[Table]:
             else:
                 header, body = [v or f"column_{i + 1}" for i, v in enumerate(rows[at])], rows[at + 1 :]
             table = Table("xlsx", iter(()), header=at is not None, sheet=sheet.title if multi else None)
+            if at is not None:
+                header, body, table.note = _join_spill_over(rows[at], body)
             frame = pd.DataFrame(body, columns=_unique([h.strip() for h in header]), dtype="string")
             frame.index = pd.RangeIndex(1, len(frame) + 1)
             table.chunks = iter([_drop_repeated_headers(frame, table)])
@@ -302,24 +342,68 @@ def _excel_tables(raw: RawFile) -> Iterator[Table]:
         workbook.close()
 
 
+# Exports from document stores split a long text on its commas into unnamed columns after its own.
+MIN_SPILL_COLUMNS = 3
+
+
+def _join_spill_over(header: list, body: list[list]) -> tuple[list[str], list[list], str]:
+    """A run of at least MIN_SPILL_COLUMNS header-less columns right of a named one holds the rest of
+    that column's text: joined back with the commas it was split on, so a description is never cut."""
+    named = [h is not None and str(h).strip() != "" for h in header]
+    runs: list[tuple[int, int]] = []  # (owner column, end of its run)
+    i = 1
+    while i < len(header):
+        if not named[i] and named[i - 1]:
+            end = i
+            while end < len(header) and not named[end]:
+                end += 1
+            if end - i >= MIN_SPILL_COLUMNS:
+                runs.append((i - 1, end))
+            i = end
+        else:
+            i += 1
+    if not runs:
+        return [v or f"column_{i + 1}" for i, v in enumerate(header)], body, ""
+    drop = {c for owner, end in runs for c in range(owner + 1, end)}
+    joined_rows = []
+    for row in body:
+        row = list(row)
+        for owner, end in runs:
+            parts = row[owner:end]
+            while len(parts) > 1 and parts[-1] is None:
+                parts.pop()
+            row[owner] = ",".join("" if p is None else p for p in parts) if any(p is not None for p in parts) else None
+        joined_rows.append([v for c, v in enumerate(row) if c not in drop])
+    kept_header = [h for c, h in enumerate(header) if c not in drop]
+    note = "; ".join(f"{end - owner - 1} unnamed spill-over columns joined back into {header[owner]!r}" for owner, end in runs)
+    return [str(h) for h in kept_header], joined_rows, note
+
+
 # ----------------------------------------------------------------------------- JSON
 
 
 def _records_in(value) -> list | None:
-    """The largest list of objects anywhere inside a decoded JSON value."""
+    """The list of objects anywhere inside a decoded JSON value that gives the most postings (its
+    records' variants counted, see `_variants`); on a tie the outermost, whose records carry the
+    fields their variants inherit."""
     best: list | None = None
+    best_size = 0
 
     def visit(v, depth: int) -> None:
-        nonlocal best
+        nonlocal best, best_size
         if depth > 6:
             return
         if isinstance(v, list):
             objects = [x for x in v if isinstance(x, dict)]
-            if objects and (best is None or len(objects) > len(best)):
-                best = objects
+            size = sum(len(_variants(x)) for x in objects)
+            if objects and (best is None or size > best_size):
+                best, best_size = objects, size
             for x in v[:50]:
                 visit(x, depth + 1)
         elif isinstance(v, dict):
+            size = len(_variants(v))  # a single record whose variants are the postings
+            if size > 1 and size > best_size:
+                best, best_size = [v], size
             for x in v.values():
                 visit(x, depth + 1)
 
@@ -374,6 +458,19 @@ def decode_json_records(text: str) -> tuple[list[dict], list[Reject]]:
     return records, rejects
 
 
+def _variants(record: dict) -> list[dict]:
+    """A record whose postings sit in a list inside it (a role with `variants: [{title, job_id, ...}]`
+    per city or level, the description on the role) → one record per variant, which inherits the
+    parent's fields and overrides those it has itself. Any other record stays as it is."""
+    for key, value in record.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            named = {field_for_name(k) for v in value for k in v}
+            if named & {"title", "posting_id", "url"}:
+                parent = {k: v for k, v in record.items() if k != key}
+                return [{**parent, **child} for child in value]
+    return [record]
+
+
 def _flatten(record: dict, prefix: str = "", out: dict | None = None) -> dict:
     out = {} if out is None else out
     for key, value in record.items():
@@ -397,6 +494,7 @@ def _json_table(raw: RawFile, chunk_rows: int) -> Table:
         raise SourceError(f"{raw.name}: JSON {exc}") from exc
     if not records and rejects:
         raise SourceError(f"{raw.name}: malformed JSON: {rejects[0].reason}")
+    records = [variant for record in records for variant in _variants(record)]
 
     def chunks() -> Iterator[pd.DataFrame]:
         for start in range(0, len(records), chunk_rows):
@@ -407,6 +505,69 @@ def _json_table(raw: RawFile, chunk_rows: int) -> Table:
             yield frame
 
     return Table("json", chunks(), encoding=encoding, rejects=rejects)
+
+
+# ----------------------------------------------------------------------------- key：value reports
+
+# A rule line between records: ******** or ======== or ────────.
+_RULE = re.compile(r"^\s*(?:[*=\-_#~+]{5,}|[─━═]{3,})\s*$", re.MULTILINE)
+_KEY_VALUE = re.compile(r"^\s*([^\s:：][^:：\n]{0,24}?)\s*[:：]\s*(.*)$")
+
+
+def _looks_like_kv_report(text_sample: str) -> bool:
+    """Many postings per file as `key：value` lines in blocks between rule lines."""
+    if len(_RULE.findall(text_sample)) < 2:
+        return False
+    lines = [line for line in text_sample.splitlines() if line.strip() and not _RULE.match(line)]
+    pairs = sum(1 for line in lines[:200] if _KEY_VALUE.match(line))
+    return pairs >= 3 and pairs >= 0.3 * min(len(lines), 200)
+
+
+def _kv_records(text: str) -> tuple[list[dict], list[int], list[Reject]]:
+    """Each block's `key：value` lines as a record. The keys are those that start lines in most
+    blocks; any other line, `岗位职责：` inside a description included, continues the value before it.
+    A block with none of those keys (a report's preamble) is a reject."""
+    blocks = [b for b in _RULE.split(text) if b.strip()]
+    seen: dict[str, int] = {}
+    for block in blocks:
+        for key in {m.group(1).strip() for m in map(_KEY_VALUE.match, block.splitlines()) if m}:
+            seen[key] = seen.get(key, 0) + 1
+    keys = {k for k, n in seen.items() if n >= max(1, len(blocks) / 2)}
+    records, numbers, rejects = [], [], []
+    for number, block in enumerate(blocks, start=1):
+        record: dict[str, str] = {}
+        key = None
+        for line in block.splitlines():
+            found = _KEY_VALUE.match(line)
+            if found and found.group(1).strip() in keys and found.group(1).strip() not in record:
+                key = found.group(1).strip()
+                record[key] = found.group(2).strip()
+            elif key is not None and line.strip():
+                record[key] = (record[key] + "\n" + line.strip()).strip()
+        if record:
+            records.append(record)
+            numbers.append(number)
+        else:
+            rejects.append(Reject(number, "a block with none of the keys the other blocks have (a preamble?)", block.strip()[:500]))
+    return records, numbers, rejects
+
+
+def _kv_table(raw: RawFile, chunk_rows: int) -> Table:
+    _, encoding, _ = _decode_sample(raw)
+    with raw.open() as f:
+        text = f.read().decode(encoding, errors="replace").lstrip("\ufeff")
+    records, numbers, rejects = _kv_records(text)
+    if not records:
+        raise SourceError(f"{raw.name}: no key：value records between its rule lines")
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        for start in range(0, len(records), chunk_rows):
+            frame = pd.DataFrame.from_records(records[start : start + chunk_rows]).astype("string")
+            frame.columns = _unique([str(c) for c in frame.columns])
+            frame.index = pd.Index(numbers[start : start + chunk_rows])
+            yield frame
+
+    return Table("key-value text", chunks(), encoding=encoding, rejects=rejects)
 
 
 # ----------------------------------------------------------------------------- SQLite
@@ -525,6 +686,8 @@ def sniff_format(raw: RawFile) -> str:
         return "parquet"
     if raw.suffix == ".txt":
         _, _, text = _decode_sample(raw)
+        if _looks_like_kv_report(text):
+            return "kv"
         return "csv" if _looks_like_table(text) else "text"
     if raw.suffix in {".csv", ".tsv"}:
         return "csv"
@@ -545,6 +708,8 @@ def read_tables(raw: RawFile, chunk_rows: int = DEFAULT_CHUNK_ROWS, kind: str | 
         yield _parquet_table(raw, chunk_rows)
     elif kind == "sqlite":
         yield from _sqlite_tables(raw, chunk_rows)
+    elif kind == "kv":
+        yield _kv_table(raw, chunk_rows)
     else:
         yield read_pages([raw], kind, chunk_rows)
 
