@@ -131,11 +131,13 @@ def classify_files(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: bool = False,
     excel_safe: bool = False,
+    bom: bool = False,
 ) -> ClassifyResult:
     """Classify every row of `inputs` into `output` (CSV, Parquet, JSON lines or Excel; '-' = CSV on stdout).
 
     One input file keeps its own columns; several files are written in the canonical schema, whose
-    raw_file and raw_row point back to each input row. The output is written atomically.
+    raw_file and raw_row point back to each input row. The output is written atomically. `bom`: a
+    CSV output starts with a UTF-8 byte order mark (for Excel on Windows).
     """
     started = time.perf_counter()
     if jobs < 1:
@@ -149,7 +151,7 @@ def classify_files(
             raise SourceError(f"no data files in {', '.join(map(str, inputs))}")
         bar = stack.enter_context(Progress(transient=True, disable=not progress))
         task = bar.add_task("classify", total=None)
-        writer = stack.enter_context(TableWriter(output, excel_safe=excel_safe))
+        writer = stack.enter_context(TableWriter(output, excel_safe=excel_safe, bom=bom))
         # As in ingest: a file that cannot be read is reported and the others are read on.
         batches = read_postings(files, stack, result.files, chunk_rows=chunk_rows, columns=columns, keep_going=True)
         # The input's own columns only for one table (one file, one sheet): rows of tables with other
@@ -208,18 +210,18 @@ def classify_files(
         if result.rows_out != result.rows_in - result.rejected:
             raise RuntimeError(f"internal error: {result.rows_in} rows in, {result.rejected} rejected, but {result.rows_out} out; output discarded")
     if str(output) != "-":
-        result.rejects = _write_rejects(rejects_frame(result.files), rejects_path(output), excel_safe)
+        result.rejects = _write_rejects(rejects_frame(result.files), rejects_path(output), excel_safe, bom)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _write_rejects(rejects: pd.DataFrame, path: Path, excel_safe: bool) -> str | None:
+def _write_rejects(rejects: pd.DataFrame, path: Path, excel_safe: bool, bom: bool) -> str | None:
     """The rejects beside the output; with none, a rejects file left by an earlier run of the same
     output is removed, since it no longer describes it."""
     if rejects.empty:
         path.unlink(missing_ok=True)
         return None
-    with TableWriter(path, excel_safe=excel_safe) as writer:
+    with TableWriter(path, excel_safe=excel_safe, bom=bom) as writer:
         writer.write(rejects)
     return str(path)
 

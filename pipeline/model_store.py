@@ -119,6 +119,12 @@ class Model:
     def id(self) -> str:
         return self.metadata["model_id"]
 
+    def __repr__(self) -> str:
+        # The metadata holds every confusion matrix: a notebook shows the facts a person looks for.
+        m = self.metadata
+        cv = f", cv accuracy {m['cv_accuracy']:.3f}, macro-F1 {m['cv_macro_f1']:.3f}" if m.get("cv_accuracy") is not None else ""
+        return f"Model({m.get('model_id')!r}, {type(self.classifier).__name__}, {m.get('training_samples', '?')} labelled ads{cv}, path={str(self.path)!r})"
+
     @property
     def review_threshold(self) -> float:
         """The confidence below which a row is sent to review: the level under which the 20% least
@@ -146,6 +152,17 @@ class Model:
             options.update(min_confidence=self.review_threshold, title_min_confidence=self.title_review_threshold)
         roles = classify_frame(self.classifier, postings, model_id=self.id, **options)
         return with_roles(frame, roles).set_axis(frame.index)
+
+
+def model_folder(output: str | os.PathLike | None, force: bool = False) -> Path:
+    """Where a newly trained model goes: `output`, or a new folder models/trained-DATE-TIME; the
+    shipped model is replaced only with `force`, never by accident."""
+    if output is None:
+        return DEFAULT_MODEL.parent / f"trained-{datetime.now():%Y%m%d-%H%M%S}"
+    output = Path(output)
+    if output.resolve() == DEFAULT_MODEL.resolve() and not force:
+        raise ModelError(f"{output} is the shipped model; pass --force (force=True) to replace it, or choose another folder")
+    return output
 
 
 def save_model(classifier, folder: str | os.PathLike, metadata: dict, card: str) -> Model:

@@ -57,11 +57,32 @@ class SheetStyle:
     wrap: frozenset[str] = frozenset()
     freeze_header: bool = False
     lists: dict[str, str] = field(default_factory=dict)
+    percent: frozenset[str] = frozenset()  # fractions shown as 12.3%
+    bold_header: bool = False
 
 
-def _xlsx_value(value, sheet, alignment=None):
-    from openpyxl.cell import WriteOnlyCell
+def fitting_widths(frame: pd.DataFrame, most: float = 60) -> dict[str, float]:
+    """Column widths (in characters) that fit the header and the values; a CJK character counts two."""
+    def width(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+    widths = {}
+    for column in frame.columns:
+        values = frame[column].dropna().astype(str).head(500)
+        longest = max([width(str(column)), *(width(v) for v in values)], default=8)
+        widths[column] = float(min(max(longest + 2, 6), most))
+    return widths
+
+
+def _cell_text(text: str) -> str:
+    """Text a cell can hold: no control characters, at most Excel's 32,767 characters."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:EXCEL_MAX_CELL]
+
+
+def _xlsx_value(value, sheet, alignment=None, number_format: str | None = None):
+    from openpyxl.cell import WriteOnlyCell
 
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
@@ -70,8 +91,12 @@ def _xlsx_value(value, sheet, alignment=None):
     if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
         return value.item()
     if not isinstance(value, str):
-        return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_MAX_CELL]
+        if number_format is None:
+            return value
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = number_format
+        return cell
+    text = _cell_text(value)
     if not text.startswith(FORMULA_START) and alignment is None:
         return text
     cell = WriteOnlyCell(sheet, value=text)
@@ -85,7 +110,8 @@ def write_xlsx(path: str | os.PathLike, sheets: dict[str, pd.DataFrame], styles:
     """Sheets of a workbook, every text cell stored as text (never a formula). Not atomic by itself:
     callers write to an atomic_path."""
     import openpyxl
-    from openpyxl.styles import Alignment
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -105,9 +131,17 @@ def write_xlsx(path: str | os.PathLike, sheets: dict[str, pd.DataFrame], styles:
             sheet.data_validations.append(validation)
         wrapped = Alignment(wrap_text=True, vertical="top")
         aligned = [wrapped if c in style.wrap else None for c in frame.columns]
-        sheet.append([_xlsx_value(str(c), sheet) for c in frame.columns])
+        formats = ["0.0%" if c in style.percent else None for c in frame.columns]
+        header = []
+        for c in frame.columns:
+            cell = WriteOnlyCell(sheet, value=_cell_text(str(c)))
+            cell.data_type = "s"
+            if style.bold_header:
+                cell.font = Font(bold=True)
+            header.append(cell)
+        sheet.append(header)
         for row in frame.itertuples(index=False, name=None):
-            sheet.append([_xlsx_value(v, sheet, a) for v, a in zip(row, aligned)])
+            sheet.append([_xlsx_value(v, sheet, a, f) for v, a, f in zip(row, aligned, formats)])
     workbook.save(path)
 
 
@@ -151,9 +185,10 @@ class TableWriter:
     Use as a context manager: leaving the block with an exception discards everything written.
     """
 
-    def __init__(self, path: str | os.PathLike, excel_safe: bool = False):
+    def __init__(self, path: str | os.PathLike, excel_safe: bool = False, bom: bool = False):
         self.path = str(path)
         self.excel_safe = excel_safe
+        self.bom = bom  # CSV: a UTF-8 byte order mark, so that Excel on a Chinese Windows reads UTF-8
         self.format = table_format(path)
         self.rows = 0
         self._stdout = self.path == "-"
@@ -182,9 +217,12 @@ class TableWriter:
             if self.excel_safe:
                 frame = excel_safe_frame(frame)
             if self._stdout:
+                if first and self.bom:
+                    sys.stdout.write("\ufeff")
                 frame.to_csv(sys.stdout, header=first, index=False)
             else:
-                frame.to_csv(self._tmp, mode="w" if first else "a", header=first, index=False, encoding="utf-8")
+                encoding = "utf-8-sig" if first and self.bom else "utf-8"
+                frame.to_csv(self._tmp, mode="w" if first else "a", header=first, index=False, encoding=encoding)
         elif self.format == ".jsonl":
             with open(self._tmp, "w" if first else "a", encoding="utf-8") as f:
                 frame.to_json(f, orient="records", lines=True, force_ascii=False, date_format="iso")

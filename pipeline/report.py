@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .outputs import atomic_path, write_xlsx
+from .outputs import SheetStyle, atomic_path, fitting_widths, write_xlsx
 from .classify import OUTPUT_COLUMNS
 from .ingest import COLUMNS, postings_from_frame
+from .ingest.layouts import source_from_urls
 from .ingest.formats import read_chunks
 from .ingest.sources import SourceError, iter_files
 from .estimates import DEFAULT_ESTIMATOR, ESTIMATORS, Estimates, stable_counts
@@ -34,7 +35,10 @@ CSP = (
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
     "img-src data:; script-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'\">"
 )
-NEEDED = ["role", "status", "confidence", "model", "title", "company", "source", "city", "salary_min", "salary_max", "salary_unit", "experience", "education", "description", "url", "alternatives"]
+NEEDED = [
+    "role", "status", "confidence", "model", "title", "company", "source", "city", "salary_min", "salary_max", "salary_unit",
+    "experience", "education", "description", "url", "alternatives", "raw_file",
+]
 TOP_CITIES = 5
 TYPICAL_TITLES = 3
 CONFIDENT = 0.8  # typical titles are drawn from labels at least this confident
@@ -124,7 +128,7 @@ def summary_table(frame: pd.DataFrame, estimates: Estimates | None = None) -> tu
                 "module": module.id, "module_name": module.zh, "role": role.id, "role_name": role.zh,
                 "postings": n, "share_of_to_b": _share(n, to_b), "share_in_module": _share(n, module_total),
             }
-            rows.append({**estimated(row, None if by_role is None else by_role.loc[role.id]), "typical_titles": "、".join(titles.value_counts().index[:TYPICAL_TITLES])})
+            rows.append({**estimated(row, None if by_role is None else by_role.loc[role.id]), "typical_titles": typical_titles(titles)})
         row = {
             "module": module.id, "module_name": module.zh, "role": "subtotal", "role_name": f"{module.zh} 小计",
             "postings": module_total, "share_of_to_b": _share(module_total, to_b), "share_in_module": 1.0 if module_total else 0.0,
@@ -193,6 +197,29 @@ def examples_by_role(frame: pd.DataFrame) -> pd.DataFrame | None:
     return picked.sort_values("role", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
+def board_names(frame: pd.DataFrame) -> pd.Series:
+    """The board of each posting as ingest named it (from the layout, the board column or the URL's
+    host), except where ingest could only fall back on the file's name: those read `file: NAME`, so
+    that a reader never takes a file for a board."""
+    source = frame["source"].astype("string")
+    if "raw_file" not in frame.columns:
+        return source
+    stem = frame["raw_file"].astype("string").str.replace(r"#.*$", "", regex=True).str.extract(r"([^/\\!]+?)(?:\.[^./\\]+)?$")[0]
+    from_url = source_from_urls(frame["url"]) if "url" in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+    fallback = (source == stem).fillna(False) & from_url.isna()
+    return source.where(~fallback, "file: " + stem)
+
+
+# A title that reads like a code (Software_Test_Engineer_1015_A01_S) says nothing about a role.
+_CODE_TITLE = re.compile(r"_|\d{3,}")
+
+
+def typical_titles(titles: pd.Series) -> str:
+    """The most frequent titles of a role's confident postings, codes left out."""
+    titles = titles[~titles.str.contains(_CODE_TITLE, na=True)]
+    return "、".join(titles.value_counts().index[:TYPICAL_TITLES])
+
+
 def _to_b(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["role"].notna() & (frame["role"] != OTHER)]
 
@@ -201,14 +228,79 @@ def _role_order(index) -> list[str]:
     return [r for r in taxonomy().role_ids if r in set(index)]
 
 
-def role_by(frame: pd.DataFrame, column: str) -> pd.DataFrame | None:
-    """Counts of to-B postings: role × values of `column` (None when the column has no data)."""
+UNKNOWN = "未注明"
+EXPERIENCE_BUCKETS = ["不限/应届", "1年以下", "1-3年", "3-5年", "5-10年", "10年以上", UNKNOWN]
+EDUCATION_BUCKETS = ["不限", "中专/高中", "大专", "本科", "硕士", "博士", UNKNOWN]
+_NO_EXPERIENCE = re.compile(r"不限|应届|实习|在校|毕业生|无经验|无需|提前批")
+_YEARS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:-\s*\d+(?:\.\d+)?\s*)?年(以下|以内)?")
+_DEGREES = [("博士", "博士"), ("硕士|研究生", "硕士"), ("本科", "本科"), ("大专|专科", "大专"), ("中专|中技|高中|技工|职高|初中|小学|中等", "中专/高中"), ("不限|无|未提及", "不限")]
+
+
+def experience_bucket(values: pd.Series) -> pd.Series:
+    """'3年', '1-3年', '经验不限', '应届毕业生', '1年以下' → one of EXPERIENCE_BUCKETS (by the lower bound)."""
+    def bucket(text) -> str:
+        if pd.isna(text):
+            return UNKNOWN
+        found = _YEARS.search(str(text))
+        if found:
+            years = float(found.group(1))
+            if found.group(2) or years < 1:
+                return "1年以下"
+            return "1-3年" if years < 3 else "3-5年" if years < 5 else "5-10年" if years < 10 else "10年以上"
+        return "不限/应届" if _NO_EXPERIENCE.search(str(text)) else UNKNOWN
+
+    return values.map(bucket).astype("string")
+
+
+def education_bucket(values: pd.Series) -> pd.Series:
+    """'统招本科', '大学专科', '中技/中专', '学历不限', '1-3年大专' → one of EDUCATION_BUCKETS."""
+    def bucket(text) -> str:
+        if pd.isna(text):
+            return UNKNOWN
+        return next((name for pattern, name in _DEGREES if re.search(pattern, str(text))), UNKNOWN)
+
+    return values.map(bucket).astype("string")
+
+
+def grouped_by(frame: pd.DataFrame, column: str, bucket, order: list[str]) -> pd.DataFrame | None:
+    """role × the buckets of `column` (None when the column has no data)."""
+    if column not in frame.columns or _to_b(frame)[column].dropna().empty:
+        return None
+    return role_by(frame.assign(**{column: bucket(frame[column])}), column, order)
+
+
+# Advertised pay outside these bounds (CNY) is a scraping or typing error, not a wage.
+PAY_BOUNDS = {"month": (1_000, 300_000), "day": (50, 5_000), "year": (10_000, 5_000_000), "hour": (10, 1_000)}
+
+
+def checked_pay(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Pay ranges made plausible: a minimum above the maximum is swapped; a range outside PAY_BOUNDS
+    for its unit is dropped (both counted, for the data-quality section)."""
+    if not {"salary_min", "salary_max", "salary_unit"} <= set(frame.columns):
+        return frame, {}
+    lo, hi = frame["salary_min"], frame["salary_max"]
+    swap = (lo > hi).fillna(False)
+    frame = frame.assign(salary_min=lo.where(~swap, hi), salary_max=hi.where(~swap, lo))
+    low = frame["salary_unit"].map({u: b[0] for u, b in PAY_BOUNDS.items()}).astype(float)
+    high = frame["salary_unit"].map({u: b[1] for u, b in PAY_BOUNDS.items()}).astype(float)
+    mid = (frame["salary_min"] + frame["salary_max"].fillna(frame["salary_min"])) / 2
+    implausible = (mid.notna() & ((mid < low) | (mid > high))).fillna(False)
+    frame = frame.assign(salary_min=frame["salary_min"].mask(implausible), salary_max=frame["salary_max"].mask(implausible))
+    return frame, {"pay_ranges_swapped": int(swap.sum()), "pay_ranges_dropped_as_implausible": int(implausible.sum())}
+
+
+def role_by(frame: pd.DataFrame, column: str, order: list[str] | None = None) -> pd.DataFrame | None:
+    """Counts of to-B postings: role × values of `column` (None when the column has no data), the
+    columns in `order` or by frequency."""
     data = _to_b(frame)
     if column not in data.columns or data[column].dropna().empty:
         return None
     table = pd.crosstab(data["role"], data[column].fillna("(unknown)"))
     table = table.loc[_role_order(table.index)]
-    table = table[table.sum().sort_values(ascending=False).index]
+    if order:
+        table = table[[c for c in order if c in table.columns]]
+    else:
+        table = table[table.sum().sort_values(ascending=False).index]
     table.index.name, table.columns.name = "role", None
     return table.reset_index()
 
@@ -279,6 +371,8 @@ def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadat
             note = found.describe() if found else f"WARNING: the {estimates} and banded estimates were both unstable for these postings; counts are the model's labels"
         else:
             note = "no estimates: the metadata of the model that labelled these rows is not at hand (pass --model), or it predates held-out confusions; counts are the model's labels"
+    frame, pay_checks = checked_pay(frame)
+    frame = frame.assign(source=board_names(frame)) if "source" in frame.columns else frame
     summary, other = summary_table(frame, found)
     duties = duty_terms(frame)
     summary.insert(summary.columns.get_loc("typical_titles"), "what_the_job_does", summary["role"].map(lambda r: duties.get(r, "")))
@@ -290,6 +384,7 @@ def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadat
         "status": {k: int(v) for k, v in status.items()},
         "models": sorted(frame["model"].dropna().unique().tolist()) if "model" in frame.columns else [],
         "estimates": note,
+        **pay_checks,
         **(quality or {}),
     }
     if found is not None:
@@ -303,8 +398,8 @@ def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadat
         "salary_monthly": salary_by_role(frame, "month"),
         "salary_daily": salary_by_role(frame, "day"),
         "salary_yearly": salary_by_role(frame, "year"),
-        "experience_by_role": role_by(frame, "experience"),
-        "education_by_role": role_by(frame, "education"),
+        "experience_by_role": grouped_by(frame, "experience", experience_bucket, EXPERIENCE_BUCKETS),
+        "education_by_role": grouped_by(frame, "education", education_bucket, EDUCATION_BUCKETS),
         "companies_by_role": companies_by_role(frame),
         "examples_by_role": examples_by_role(frame),
     }
@@ -318,8 +413,8 @@ TITLES = {
     "salary_monthly": "Monthly pay per role (CNY/month, midpoint of the advertised range)",
     "salary_daily": "Day rates per role (CNY/day: internships and part-time)",
     "salary_yearly": "Yearly pay per role (CNY/year)",
-    "experience_by_role": "Experience asked per role",
-    "education_by_role": "Education asked per role",
+    "experience_by_role": "Experience asked per role (grouped; the postings keep the board's own wording)",
+    "education_by_role": "Education asked per role (grouped; the postings keep the board's own wording)",
     "companies_by_role": "Distinct companies per role",
     "examples_by_role": f"Example postings: the {EXAMPLES} most confidently labelled of each role",
     "confidence_histogram": "Confidence of the labels",
@@ -333,45 +428,72 @@ def _esc(value) -> str:
     return html.escape(str(value), quote=True)
 
 
+MODULE_COLOURS = {"acquisition": "#4e79a7", "conversion": "#f28e2b", "service": "#59a14f"}
+
+
+def _ticks(top: float, count: int = 5) -> list[float]:
+    step = 10 ** np.floor(np.log10(max(top, 1) / count))
+    step *= next(m for m in (1, 2, 5, 10) if top / (step * m) <= count)
+    return list(np.arange(0, top + step / 2, step))
+
+
 def svg_role_bars(summary: pd.DataFrame) -> str:
-    """Horizontal bars: postings per role, grouped by module."""
+    """Horizontal bars per role, coloured by module, with a legend and an axis: the estimate with its
+    90% interval and the model's count as a tick, or the count alone."""
     rows = summary[~summary["role"].isin(["subtotal", "total"])]
-    colours = {"acquisition": "#4e79a7", "conversion": "#f28e2b", "service": "#59a14f"}
     estimated = "estimate" in rows.columns
     top = max(int(rows["estimate_high" if estimated else "postings"].max()), int(rows["postings"].max()), 1)
-    bar_h, label_w, width = 18, 150, 700
+    bar_h, label_w, width, legend_h, axis_h = 18, 150, 760, 46, 28
     scale = (width - label_w - 90) / top
-    height = bar_h * len(rows) + 30
+    height = legend_h + bar_h * len(rows) + axis_h
     label = "estimated postings per role (bar), 90% interval (line), the model's labels (tick)" if estimated else "postings per role"
     parts = [f'<svg role="img" aria-label="{label}" width="{width}" height="{height}" class="chart" id="chart-roles">']
+    legend = [(f'<rect x="{x}" y="4" width="12" height="12" fill="{colour}"/><text x="{x + 16}" y="14">{_esc(taxonomy().module(m).zh)}</text>') for x, (m, colour) in zip((label_w, label_w + 90, label_w + 180), MODULE_COLOURS.items())]
+    parts.append('<g class="legend">' + "".join(legend))
+    if estimated:
+        parts.append(
+            f'<rect x="{label_w}" y="24" width="22" height="10" fill="#bbb"/><text x="{label_w + 26}" y="33">estimated postings</text>'
+            f'<line x1="{label_w + 150}" x2="{label_w + 180}" y1="29" y2="29" stroke="#222" stroke-width="1.5"/><text x="{label_w + 184}" y="33">90% interval</text>'
+            f'<line x1="{label_w + 280}" x2="{label_w + 280}" y1="23" y2="35" stroke="#d62728" stroke-width="2"/><text x="{label_w + 286}" y="33">the model\'s labels (count)</text>'
+        )
+    else:
+        parts.append(f'<text x="{label_w}" y="33">postings labelled with each role</text>')
+    parts.append("</g>")
     for i, row in enumerate(rows.itertuples()):
-        y = 10 + i * bar_h
+        y = legend_h + i * bar_h
         value = row.estimate if estimated else row.postings
         w = scale * value
         tip = f"{row.role_name}: estimate {row.estimate} ({row.estimate_low}-{row.estimate_high}), labels {row.postings}" if estimated else f"{row.role_name}: {row.postings}"
         parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{_esc(row.role_name)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{bar_h - 4}" fill="{colours.get(row.module, "#999")}"><title>{_esc(tip)}</title></rect>')
+        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{bar_h - 4}" fill="{MODULE_COLOURS.get(row.module, "#999")}"><title>{_esc(tip)}</title></rect>')
         if estimated:
             mid = y + bar_h / 2
             parts.append(f'<line class="interval" x1="{label_w + scale * row.estimate_low:.1f}" x2="{label_w + scale * row.estimate_high:.1f}" y1="{mid}" y2="{mid}" stroke="#222" stroke-width="1.5"/>')
             parts.append(f'<line class="raw" x1="{label_w + scale * row.postings:.1f}" x2="{label_w + scale * row.postings:.1f}" y1="{y + 1}" y2="{y + bar_h - 1}" stroke="#d62728" stroke-width="2"/>')
         end = label_w + scale * max(value, row.estimate_high if estimated else value)
-        parts.append(f'<text x="{end + 4:.1f}" y="{y + 13}">{value}</text>')
-    parts.append("</svg>")
+        parts.append(f'<text x="{end + 4:.1f}" y="{y + 13}">{value:,}</text>')
+    axis_y = legend_h + bar_h * len(rows) + 2
+    parts.append(f'<g class="axis"><line x1="{label_w}" x2="{label_w + scale * top:.1f}" y1="{axis_y}" y2="{axis_y}" stroke="#888"/>')
+    for tick in _ticks(top):
+        x = label_w + scale * tick
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{axis_y}" y2="{axis_y + 4}" stroke="#888"/><text x="{x:.1f}" y="{axis_y + 16}" text-anchor="middle">{tick:,.0f}</text>')
+    parts.append("</g></svg>")
     return "".join(parts)
 
 
 def svg_heatmap(table: pd.DataFrame) -> str:
-    """Role × board counts as a grid of shaded cells."""
-    boards = [c for c in table.columns if c != "role"][:12]
+    """Role × board counts as a grid of shaded cells, every board, its name slanted above its column."""
+    boards = [c for c in table.columns if c != "role"]
     values = table[boards].to_numpy(dtype=float)
     top = max(values.max(), 1.0)
-    cell_w, cell_h, label_w, head_h = 64, 20, 150, 30
-    width, height = label_w + cell_w * len(boards) + 10, head_h + cell_h * len(table) + 10
+    cell_w, cell_h, label_w, head_h = 46, 20, 150, 120
+    width, height = label_w + cell_w * len(boards) + 120, head_h + cell_h * len(table) + 10
     names = {r.id: r.zh for r in taxonomy().roles}
-    parts = [f'<svg role="img" aria-label="role by board" width="{width}" height="{height}" class="chart" id="chart-heatmap">']
+    parts = [f'<svg role="img" aria-label="role by board, {len(boards)} boards" width="{width}" height="{height}" class="chart" id="chart-heatmap">']
     for j, board in enumerate(boards):
-        parts.append(f'<text x="{label_w + j * cell_w + cell_w / 2}" y="{head_h - 10}" text-anchor="middle">{_esc(board)}</text>')
+        x = label_w + j * cell_w + cell_w / 2
+        short = board if len(board) <= 22 else board[:21] + "…"
+        parts.append(f'<text class="board" x="{x}" y="{head_h - 8}" transform="rotate(-40 {x} {head_h - 8})">{_esc(short)}<title>{_esc(board)}</title></text>')
     for i, role in enumerate(table["role"]):
         y = head_h + i * cell_h
         parts.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{_esc(names.get(role, role))}</text>')
@@ -388,12 +510,16 @@ def svg_salary(table: pd.DataFrame) -> str:
     """Quartile bars (q1 to q3) with a median tick, per role."""
     names = {r.id: r.zh for r in taxonomy().roles}
     top = max(float(table["q3"].max()), 1.0)
-    bar_h, label_w, width = 18, 150, 640
-    height = bar_h * len(table) + 30
+    bar_h, label_w, width, legend_h = 18, 150, 640, 26
+    height = legend_h + bar_h * len(table) + 10
     scale = (width - label_w - 90) / top
     parts = [f'<svg role="img" aria-label="monthly pay by role" width="{width}" height="{height}" class="chart" id="chart-salary">']
+    parts.append(
+        f'<g class="legend"><rect x="{label_w}" y="6" width="24" height="10" fill="#76b7b2"/><text x="{label_w + 28}" y="15">middle half of the postings (q1–q3)</text>'
+        f'<rect x="{label_w + 250}" y="4" width="2" height="14" fill="#333"/><text x="{label_w + 256}" y="15">median, also the number, CNY/month</text></g>'
+    )
     for i, row in enumerate(table.itertuples()):
-        y = 10 + i * bar_h
+        y = legend_h + i * bar_h
         parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{_esc(names.get(row.role, row.role))}</text>')
         parts.append(f'<rect x="{label_w + row.q1 * scale:.1f}" y="{y + 3}" width="{max((row.q3 - row.q1) * scale, 1):.1f}" height="{bar_h - 6}" fill="#76b7b2"><title>{_esc(row.role)}: {row.q1:.0f}–{row.q3:.0f}, median {row.median:.0f}</title></rect>')
         parts.append(f'<rect x="{label_w + row.median * scale - 1:.1f}" y="{y + 1}" width="2" height="{bar_h - 2}" fill="#333"/>')
@@ -406,21 +532,85 @@ def svg_salary(table: pd.DataFrame) -> str:
 
 
 def _display(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as a person reads it: shares as percentages, missing values blank."""
     out = table.copy()
     for c in out.columns:
-        if c.startswith("share"):
+        if "share" in c:
             out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+    return out.astype(object).where(out.notna(), "")
+
+
+def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
+    """The study's table for reading (HTML, Markdown): one column per idea, the interval beside its
+    estimate; the ids and the separate bounds stay in the data (JSON, Excel)."""
+    view = pd.DataFrame({"module": summary["module_name"], "role": summary["role_name"], "id": summary["role"].where(~summary["role"].isin(["subtotal", "total"]), "")})
+    view["postings"] = summary["postings"]
+    view["share of to-B"] = summary["share_of_to_b"]
+    view["share in module"] = summary["share_in_module"]
+    if "estimate" in summary.columns:
+        view["estimate (90% interval)"] = [f"{e:,} ({lo:,}–{hi:,})" for e, lo, hi in zip(summary["estimate"], summary["estimate_low"], summary["estimate_high"])]
+        view["estimated share"] = summary["share_of_to_b_estimated"]
+    view["what the job does"] = summary["what_the_job_does"]
+    view["typical titles"] = summary["typical_titles"]
+    return view
+
+
+def _cell(value, column: str) -> str:
+    if isinstance(value, float) and value != value or value is None or value is pd.NA:
+        return "<td></td>"
+    if isinstance(value, (int, np.integer)) or (isinstance(value, (float, np.floating))):
+        return f'<td class="num">{value:,.0f}</td>' if float(value).is_integer() else f'<td class="num">{value:,.4g}</td>'
+    text = str(value)
+    if column == "url" and re.match(r"^https?://", text):
+        return f'<td class="text"><a href="{_esc(text)}" rel="noreferrer noopener">{_esc(text[:60])}{"…" if len(text) > 60 else ""}</a></td>'
+    numeric = bool(re.fullmatch(r"[\d,.%()–\- ]+", text))
+    return f'<td class="{"num" if numeric else "text"}">{_esc(text)}</td>'
+
+
+def html_table(table: pd.DataFrame, table_id: str | None = None, row_class=None) -> str:
+    """An HTML table: text left, numbers right, links clickable, nothing printed for a missing value."""
+    head = "".join(f"<th>{_esc(c)}</th>" for c in table.columns)
+    rows = []
+    for i, row in enumerate(table.itertuples(index=False)):
+        cls = row_class(i) if row_class else None
+        rows.append((f'<tr class="{cls}">' if cls else "<tr>") + "".join(_cell(v, c) for v, c in zip(row, table.columns)) + "</tr>")
+    ident = f' id="{table_id}"' if table_id else ""
+    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def quality_rows(quality: dict) -> pd.DataFrame:
+    """The data-quality facts as rows a person reads (nested facts flattened to `a: 1; b: 2`)."""
+    def text(value) -> str:
+        if isinstance(value, dict):
+            return "; ".join(f"{k}: {text(v)}" for k, v in value.items())
+        if isinstance(value, list):
+            return ", ".join(map(text, value)) or "none"
+        if isinstance(value, float):
+            return f"{value:.3f}"
+        return f"{value:,}" if isinstance(value, int) else str(value)
+
+    return pd.DataFrame([{"fact": k.replace("_", " "), "value": text(v)} for k, v in quality.items()])
+
+
+def _named(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A breakdown table with each role's 中文 name beside its id."""
+    if table is None or "role" not in table.columns or "role_name" in table.columns:
+        return table
+    names = {r.id: r.zh for r in taxonomy().roles}
+    out = table.copy()
+    out.insert(out.columns.get_loc("role") + 1, "role_name", out["role"].map(names).fillna(""))
     return out
 
 
 def _all_tables(report: Report) -> dict[str, pd.DataFrame | None]:
     other = pd.DataFrame([{"role": OTHER, "role_name": "其他", "postings": report.other_count}])
-    return {"summary": report.summary, "other": other, **report.tables, "confidence_histogram": report.confidence_histogram}
+    tables = {name: _named(table) for name, table in report.tables.items()}
+    return {"summary": report.summary, "other": other, **tables, "confidence_histogram": report.confidence_histogram}
 
 
 def _markdown_table(table: pd.DataFrame) -> str:
     cells = table.astype(object).where(table.notna(), "")
-    escape = lambda v: str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    escape = lambda v: (f"{v:,}" if isinstance(v, (int, np.integer)) else str(v)).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     lines = ["| " + " | ".join(escape(c) for c in table.columns) + " |", "|" + "---|" * len(table.columns)]
     lines += ["| " + " | ".join(escape(v) for v in row) + " |" for row in cells.itertuples(index=False)]
     return "\n".join(lines)
@@ -433,34 +623,39 @@ def render_markdown(report: Report) -> str:
     lines.append("")
     for name, table in _all_tables(report).items():
         lines += [f"## {TITLES.get(name, name.replace('_', ' ').capitalize())}", ""]
-        lines += [NO_DATA if table is None or table.empty else _markdown_table(_display(table)), ""]
         if name == "summary":
+            lines += [f"*{q['estimates']}*", ""] if q["estimates"].startswith("WARNING") else []
+            table = summary_view(table)
+        lines += [NO_DATA if table is None or table.empty else _markdown_table(_display(table)), ""]
+        if name == "summary" and not q["estimates"].startswith("WARNING"):
             lines += [f"*{q['estimates']}*", ""]
-    lines += ["## Data quality", "", "```json", json.dumps(q, ensure_ascii=False, indent=2), "```", ""]
+    lines += ["## Data quality", "", _markdown_table(quality_rows(q)), ""]
     return "\n".join(lines)
 
 
-CSS = """body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:2rem;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
-th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}tr.subtotal td{font-weight:600;background:#fafafa}
-svg.chart text{font-size:12px;fill:#222}svg.chart text.light{fill:#fff}.nodata{color:#888;font-style:italic}"""
+CSS = """body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Zen Hei",sans-serif;margin:2rem auto;max-width:1320px;padding:0 1rem;color:#222}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.85rem}th,td{border:1px solid #ddd;padding:.2rem .45rem;vertical-align:top}
+th{background:#f4f4f4;white-space:nowrap;text-align:left}td.num{text-align:right;white-space:nowrap}td.text{text-align:left}
+#summary-table{width:100%}#summary-table th{white-space:normal}#summary-table td:nth-child(2){white-space:nowrap}#summary-table td:nth-child(3){font-size:.75rem;color:#666}
+tr.subtotal td{font-weight:600;background:#fafafa}.scroll{overflow-x:auto;max-width:100%}
+svg.chart text{font-size:12px;fill:#222}svg.chart text.light{fill:#fff}.nodata{color:#888;font-style:italic}.warning{color:#a15c00;font-weight:600}.note{color:#555}"""
 
 
 def render_html(report: Report) -> str:
     q = report.quality
+    warning = q["estimates"].startswith("WARNING")
     body = [
         "<h1>Role distribution of to-B operations postings</h1>",
         f"<p>{q['to_b_postings']:,} to-B operations postings in 25 roles under 3 modules, and {report.other_count:,} other postings, from {q['classified_rows']:,} classified rows.</p>",
         f"<h2>{TITLES['summary']}</h2>",
-        svg_role_bars(report.summary),
     ]
-    summary = _display(report.summary)
-    rows_html = []
-    for _, row in summary.iterrows():
-        cls = ' class="subtotal"' if row["role"] in ("subtotal", "total") else ""
-        rows_html.append(f"<tr{cls}>" + "".join(f"<td>{_esc('' if pd.isna(v) else v)}</td>" for v in row) + "</tr>")
-    body.append('<table id="summary-table"><thead><tr>' + "".join(f"<th>{_esc(c)}</th>" for c in summary.columns) + "</tr></thead><tbody>" + "".join(rows_html) + "</tbody></table>")
-    body.append(f'<p class="note">{_esc(q["estimates"])}</p>')
+    if warning:
+        body.append(f'<p class="warning">{_esc(q["estimates"])}</p>')
+    body.append(svg_role_bars(report.summary))
+    roles = report.summary["role"].tolist()
+    body.append(html_table(_display(summary_view(report.summary)), "summary-table", lambda i: "subtotal" if roles[i] in ("subtotal", "total") else None))
+    if not warning:
+        body.append(f'<p class="note">{_esc(q["estimates"])}</p>')
     body.append(f"<p>其他 (other): {report.other_count:,} postings, reported apart.</p>")
     charts = {"role_by_board": svg_heatmap, "salary_monthly": svg_salary}
     for name, table in report.tables.items():
@@ -469,12 +664,15 @@ def render_html(report: Report) -> str:
             body.append(f'<p class="nodata">{NO_DATA}</p>')
             continue
         if name in charts:
-            body.append(charts[name](table))
-        body.append(_display(table).to_html(index=False, border=0, na_rep=""))
+            body.append(f'<div class="scroll">{charts[name](table)}</div>')
+        if name == "role_by_board":
+            body.append(f'<p class="note">All {len(table.columns) - 1} boards. A board named <code>file: NAME</code> is a file that did not say which board it came from.</p>')
+        body.append(f'<div class="scroll">{html_table(_display(_named(table)))}</div>')
     body.append("<h2>Data quality</h2>")
     if report.confidence_histogram is not None:
-        body.append(report.confidence_histogram.to_html(index=False, border=0))
-    body.append(f"<pre>{_esc(json.dumps(q, ensure_ascii=False, indent=2))}</pre>")
+        body.append(f"<h3>{TITLES['confidence_histogram']}</h3>")
+        body.append(html_table(report.confidence_histogram))
+    body.append(html_table(quality_rows(q), "quality-table"))
     return f'<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8">{CSP}<title>tobroles report</title><style>{CSS}</style></head><body>{"".join(body)}</body></html>\n'
 
 
@@ -485,6 +683,25 @@ def render_json(report: Report) -> str:
     return json.dumps({"quality": report.quality, "tables": tables}, ensure_ascii=False, indent=2)
 
 
+WRAPPED = frozenset({"what_the_job_does", "typical_titles", "value"})
+
+
+def xlsx_sheets(report: Report) -> tuple[dict[str, pd.DataFrame], dict[str, SheetStyle]]:
+    """One sheet per table after a contents sheet; shares as percentages, bold frozen headers, widths
+    that fit, long text wrapped."""
+    tables = {name: table if table is not None and not table.empty else pd.DataFrame({"note": [NO_DATA]}) for name, table in _all_tables(report).items()}
+    tables["data_quality"] = quality_rows(report.quality)
+    titles = {**TITLES, "other": "Postings outside the 25 roles", "data_quality": "Data quality"}
+    contents = pd.DataFrame([{"sheet": name, "what it holds": titles.get(name, name), "rows": len(t)} for name, t in tables.items()])
+    sheets = {"contents": contents, **tables}
+    styles = {}
+    for name, table in sheets.items():
+        widths = {c: min(w, 40.0) if c in WRAPPED else w for c, w in fitting_widths(table).items()}
+        percent = frozenset(c for c in table.columns if "share" in c)
+        styles[name] = SheetStyle(widths=widths, wrap=WRAPPED & set(table.columns), freeze_header=True, percent=percent, bold_header=True)
+    return sheets, styles
+
+
 def write_report(report: Report, path: str | os.PathLike) -> Path:
     """Write the report atomically in the format its suffix names."""
     path = Path(path)
@@ -493,14 +710,7 @@ def write_report(report: Report, path: str | os.PathLike) -> Path:
         raise ReportError(f"{path}: report must end in one of {sorted(REPORT_SUFFIXES)}")
     with atomic_path(path) as tmp:
         if suffix == ".xlsx":
-            sheets = {
-                name: table if table is not None and not table.empty else pd.DataFrame({"note": [NO_DATA]})
-                for name, table in _all_tables(report).items()
-            }
-            sheets["data_quality"] = pd.DataFrame(
-                [{"key": k, "value": json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v} for k, v in report.quality.items()]
-            )
-            write_xlsx(tmp, sheets)
+            write_xlsx(tmp, *xlsx_sheets(report))
         else:
             text = {".html": render_html, ".md": render_markdown, ".json": render_json}[suffix](report)
             tmp.write_text(text, encoding="utf-8")

@@ -10,6 +10,7 @@ from pathlib import Path
 from .batch import ClassifyResult, classify_files
 from .ingest import IngestResult, ingest
 from .model_store import load_model
+from .estimates import DEFAULT_ESTIMATOR
 from .report import Report, build_report, load_classified, write_report
 from .taxonomy import DATA_DIR
 
@@ -47,20 +48,25 @@ def run(
     model: str | os.PathLike | None = None,
     jobs: int = 1,
     progress: bool = False,
+    columns: dict[str, str] | None = None,
+    strict: bool = False,
+    estimates: str = DEFAULT_ESTIMATOR,
 ) -> RunResult:
-    """Ingest `sources` (default: the bundled corpus, already ingested), classify, write the report."""
+    """Ingest `sources` (default: the bundled corpus, already ingested), classify, write the report.
+
+    `columns`, `strict`: as for `ingest`; `estimates`: the report's estimator (see `build_report`)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     loaded = load_model(model)
     if sources:
         postings = folder / "postings.parquet"
-        ingested, _ = ingest(sources, postings, progress=progress)
+        ingested, _ = ingest(sources, postings, progress=progress, columns=columns, strict=strict)
         quality = ingest_quality(ingested)
     else:
         postings, ingested = BUNDLED_CORPUS, None
         quality = json.loads(BUNDLED_SUMMARY.read_text(encoding="utf-8"))
     classified = folder / "classified.parquet"
     classify_result = classify_files([postings], classified, model=loaded, jobs=jobs, progress=progress)
-    report = build_report(load_classified([classified]), quality, loaded.metadata)
+    report = build_report(load_classified([classified]), quality, loaded.metadata, estimates=estimates)
     reports = [write_report(report, folder / f"report.{suffix}") for suffix in ("html", "md", "xlsx")]
     return RunResult(folder, postings, classified, reports, ingested, classify_result, report)

@@ -280,3 +280,44 @@ def test_evaluate_and_train_commands(small_labelled, tmp_path):
     assert 0 <= metrics["confidence"]["review_capture"] <= 1 and set(metrics["by_sureness"]) <= {"clear", "probable", "guess"}
     result = runner.invoke(app, ["evaluate", str(small_labelled), "--model", str(tmp_path / "m"), "--model", str(tmp_path / "m")])
     assert result.exit_code == 0 and "review capture" in result.output and "ECE" in result.output
+
+
+def test_two_readings_the_adjudicated_one_is_the_label(labels):
+    from pipeline.train import load_labelled
+
+    data = load_labelled()
+    frame = data.frame
+    second = labels.dropna(subset=["role_2"])
+    differ = second[second["role"] != second["role_2"]]
+    third = (differ["role_adjudicated"] != differ["role"]) & (differ["role_adjudicated"] != differ["role_2"])  # neither reading won
+    assert frame["role_alt"].notna().sum() == len(differ) - third.sum()
+    assert (frame["role"] != frame["role_1"]).sum() == (differ["role_adjudicated"] != differ["role"]).sum() > 200
+    X, y, w = data.training_set(alt_weight=0.3)
+    n, alt = len(frame), frame["role_alt"].notna().to_numpy()
+    assert len(X) == len(y) == len(w) == n + alt.sum()
+    assert list(y[n:]) == frame.loc[alt, "role_alt"].tolist()
+    np.testing.assert_allclose(w[:n][alt] + w[n:], frame.loc[alt, "weight"].to_numpy())  # an ad's weight is shared, not doubled
+
+
+def test_the_other_clusters_do_not_depend_on_the_order_of_the_ads(shipped_estimator, labels):
+    from pipeline.estimator import _stable_centres
+
+    clf = shipped_estimator.classifier
+    ads = labels[labels["role"] == "other"].head(600)[["title", "description"]]
+    X = clf.features(ads)
+    order = np.random.default_rng(0).permutation(X.shape[0])
+    np.testing.assert_allclose(_stable_centres(X, 8), _stable_centres(X[order], 8), atol=1e-6)  # float32 sums
+
+
+def test_retraining_on_0_3_percent_fewer_labels_moves_few_predictions(labels, corpus_sample):
+    """The perturbation test of benchmarks/stability.py on a fifth of the labels (bar: < 2%)."""
+    subset = labels.sample(2500, random_state=1)
+    keep = np.ones(len(subset), dtype=bool)
+    keep[np.random.default_rng(0).choice(len(subset), 8, replace=False)] = False
+
+    def fit(rows):
+        return RoleClassifier().fit(rows[["title", "description"]], rows["role"].to_numpy(dtype=object))
+
+    postings = corpus_sample[["title", "description"]]
+    changed = (fit(subset).predict(postings) != fit(subset[keep]).predict(postings)).mean()
+    assert changed < 0.02

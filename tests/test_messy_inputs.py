@@ -296,3 +296,28 @@ def test_spill_over_columns_of_a_split_description_are_joined_back(tmp_path, pos
     assert frame["title"].tolist() == long["title"].tolist()
     for got, want in zip(frame["description"], long["description"]):
         assert len(got) >= 0.95 * len(want.strip()), "never silently cut"
+
+
+# ----------------------------------------------------------------------------- the rough edges of the CLI
+
+
+def test_version_bom_and_results_on_stdout(tmp_path, fixtures):
+    import subprocess
+    import sys
+
+    version = invoke("--version")
+    assert version.exit_code == 0 and version.output.startswith("tobroles ")
+    out = tmp_path / "excel.csv"
+    assert invoke("classify", fixtures / "liepin_cleaned.csv", "-o", out, "--bom").exit_code == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf") and pd.read_csv(out, encoding="utf-8-sig").shape[0] == 5
+    # `inspect FILE > out`: the result goes to stdout, even when it is not a terminal.
+    result = subprocess.run([sys.executable, "-m", "pipeline", "inspect", str(fixtures / "liepin_cleaned.csv")], capture_output=True, text=True, check=True)
+    assert "layout" in result.stdout and "liepin_cleaned.csv" in result.stdout
+
+
+def test_train_never_replaces_the_shipped_model_by_accident(tmp_path):
+    result = invoke("train", "-o", REPO / "models" / "default", "--folds", "0")
+    assert result.exit_code == 1 and "--force" in result.output
+    from pipeline.model_store import model_folder
+
+    assert model_folder(None).parent == REPO / "models" and model_folder(None).name.startswith("trained-")

@@ -122,10 +122,11 @@ def test_all_formats_and_the_command(tmp_path, classified):
     sheets = pd.read_excel(tmp_path / "report.xlsx", sheet_name=None)
     assert {"summary", "role_by_board", "salary_monthly", "data_quality"} <= set(sheets)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    # Postings' links appear as text in the examples table; nothing is loaded from anywhere.
-    for loader in ('src="http', "src='http", 'href="http', "url(http", "@import"):
+    # Postings' links are clickable <a> links; nothing is loaded from anywhere.
+    for loader in ('src="http', "src='http", "url(http", "@import", "<link", "<img"):
         assert loader not in html
     assert "<script" not in html
+    assert html.count('href="http') == html.count('<a href="http') > 0
 
 
 def _chromium() -> str | None:
@@ -140,24 +141,38 @@ def test_html_report_in_a_real_browser(tmp_path, classified):
         pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
     sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else __import__("playwright.sync_api").sync_api
     page_file = tmp_path / "report.html"
-    write_report(build_report(load_classified([classified]), model_metadata=load_model().metadata), page_file)
+    frame = load_classified([classified])
+    report = build_report(frame, model_metadata=load_model().metadata)
+    write_report(report, page_file)
     errors, requests = [], []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=browser_path,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
         page.goto(page_file.as_uri())
         page.wait_for_load_state("load")
         assert page.locator("#summary-table tbody tr").count() == 25 + 3 + 1
-        assert page.locator("#chart-roles rect").count() == 25
+        assert page.locator("#chart-roles > rect").count() == 25
         assert page.locator("#chart-roles line.interval").count() == 25 and page.locator("#chart-roles line.raw").count() == 25
         assert page.locator("#chart-heatmap").count() == 1 and page.locator("#chart-salary").count() == 1
         assert "客户成功" in page.inner_text("#summary-table")
+        # What a reader sees at 1,400 px: the study's table fits, the chart says what its marks are,
+        # every board is in the heatmap, no missing value prints as <NA>.
+        width = page.evaluate("document.querySelector('#summary-table').getBoundingClientRect().right")
+        assert width <= 1400, f"the study's table overflows: its right edge is at {width}px"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+        legend = page.locator("#chart-roles .legend").text_content()  # SVG text: no inner_text
+        assert "90% interval" in legend and "拉新获客" in legend
+        assert page.locator("#chart-roles .axis text").count() >= 3
+        boards = report.tables["role_by_board"].columns.drop("role")
+        assert len(boards) >= frame.loc[frame["role"] != "other", "source"].nunique()
+        assert page.locator("#chart-heatmap text.board").count() == len(boards)
+        assert "<NA>" not in page.inner_text("body") and "nan" not in page.inner_text("#summary-table")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
         browser.close()
@@ -218,3 +233,53 @@ def test_what_the_job_does_and_example_postings(tmp_path):
     assert (examples.groupby("role").size() <= 2).all() and not examples.duplicated(["role", "title"]).any()
     confident = frame[frame["role"] == "sales"]["confidence"].max()
     assert examples[examples["role"] == "sales"]["confidence"].iloc[0] == confident
+
+
+def test_the_xlsx_report_reads_as_a_workbook(tmp_path, classified):
+    import openpyxl
+
+    path = write_report(build_report(load_classified([classified]), model_metadata=load_model().metadata), tmp_path / "r.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames[0] == "contents"
+    contents = [row[0].value for row in workbook["contents"].iter_rows(min_row=2)]
+    assert contents == workbook.sheetnames[1:]
+    summary = workbook["summary"]
+    header = [c.value for c in summary[1]]
+    share = header.index("share_of_to_b") + 1
+    assert summary.freeze_panes == "A2" and summary.cell(1, 1).font.b
+    assert summary.cell(2, share).number_format == "0.0%" and 0 <= summary.cell(2, share).value <= 1
+    assert summary.column_dimensions["B"].width >= 8
+
+
+def test_experience_and_education_are_grouped(tmp_path):
+    from pipeline.report import EDUCATION_BUCKETS, EXPERIENCE_BUCKETS, education_bucket, experience_bucket
+
+    corpus = pd.read_parquet(Path(__file__).resolve().parents[1] / "data" / "corpus.parquet", columns=["experience", "education"])
+    experience, education = experience_bucket(corpus["experience"]), education_bucket(corpus["education"])
+    assert set(experience) <= set(EXPERIENCE_BUCKETS) and len(EXPERIENCE_BUCKETS) <= 8
+    assert set(education) <= set(EDUCATION_BUCKETS) and len(EDUCATION_BUCKETS) <= 8
+    samples = pd.Series(["3年", "1-3年", "经验不限", "应届毕业生", "1年以下", "10年以上", "5-10年"])
+    assert experience_bucket(samples).tolist() == ["3-5年", "1-3年", "不限/应届", "不限/应届", "1年以下", "10年以上", "5-10年"]
+    samples = pd.Series(["统招本科", "大学专科", "中技/中专", "学历不限", "1-3年大专", "博士及以上", "硕士研究生", None])
+    assert education_bucket(samples).tolist() == ["本科", "大专", "中专/高中", "不限", "大专", "博士", "硕士", "未注明"]
+
+
+def test_implausible_pay_is_swapped_or_dropped_and_counted():
+    from pipeline.report import checked_pay
+
+    frame = pd.DataFrame({"salary_min": [15000.0, 22.0, 8000.0], "salary_max": [10000.0, 22.0, 12000.0], "salary_unit": ["month", "day", "month"]})
+    checked, counts = checked_pay(frame)
+    assert counts == {"pay_ranges_swapped": 1, "pay_ranges_dropped_as_implausible": 1}
+    assert checked["salary_min"].tolist()[0] == 10000 and pd.isna(checked["salary_min"].iloc[1]) and checked["salary_max"].iloc[2] == 12000
+
+
+def test_boards_and_typical_titles_say_what_they_are():
+    from pipeline.report import board_names, typical_titles
+
+    frame = pd.DataFrame({
+        "source": ["boss", "广东数据分析师", "tencent"],
+        "raw_file": ["raw/a.xlsx", "raw_extra/x/广东数据分析师.csv", "raw_extra/tencent.json"],
+        "url": [None, None, "https://careers.tencent.com/jobdesc.html?postId=1"],
+    })
+    assert board_names(frame).tolist() == ["boss", "file: 广东数据分析师", "tencent"]
+    assert typical_titles(pd.Series(["客户成功经理", "Software_Test_Engineer_1015_A01_S", "客户成功经理"])) == "客户成功经理"

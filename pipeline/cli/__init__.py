@@ -19,8 +19,19 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"tobroles {version('tobroles')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what each stage decides.")) -> None:
+def _configure(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what each stage decides."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
     from rich.logging import RichHandler
 
     logging.basicConfig(

@@ -38,7 +38,7 @@ def print_classify_summary(result) -> None:
 
 @app.command("classify")
 def classify_cli(
-    inputs: list[str] = typer.Argument(..., help="Posting files, folders, .zip archives or http(s) URLs."),
+    inputs: list[str] = typer.Argument(..., metavar="INPUT...", help="Posting files, folders, .zip archives or http(s) URLs."),
     output: str = typer.Option(..., "--output", "-o", help="Output: .csv, .parquet, .jsonl or .xlsx ('-' = CSV on stdout); a folder with --engine dask."),
     model: Path = typer.Option(None, "--model", "-m", help="Model folder; default: the shipped model."),
     columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
@@ -51,6 +51,7 @@ def classify_cli(
     min_margin: float = typer.Option(0.1, help="If the top two roles are closer than this, status `review`."),
     explain: bool = typer.Option(False, "--explain", help="Add the terms that drove each label."),
     excel_safe: bool = typer.Option(False, "--excel-safe", help="CSV: prefix cells that start with = + - @ with ' so that a spreadsheet shows them as text (changes the values; xlsx output is always safe)."),
+    bom: bool = typer.Option(False, "--bom", help="CSV: start with a UTF-8 byte order mark, so that Excel on a Chinese Windows shows the text instead of mojibake."),
 ) -> None:
     """Add role, module, confidence and status columns to every row of posting files."""
     from ..batch import ClassifyOptions, classify_dask, classify_files
@@ -64,5 +65,5 @@ def classify_cli(
         if engine is Engine.dask:
             result = classify_dask(inputs, output, model_path=model, options=options, columns=fields, scheduler=scheduler, workers=jobs)
         else:
-            result = classify_files(inputs, output, model=model, options=options, columns=fields, jobs=jobs, chunk_rows=chunk_size, progress=output != "-", excel_safe=excel_safe)
+            result = classify_files(inputs, output, model=model, options=options, columns=fields, jobs=jobs, chunk_rows=chunk_size, progress=output != "-", excel_safe=excel_safe, bom=bom)
     print_classify_summary(result)

@@ -8,8 +8,14 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 
-console = Console(stderr=True)  # summaries and errors; stdout stays clean for data
+# Summaries, progress and warnings go to stderr, results to stdout. Off a terminal (a file, a pipe, a
+# notebook's capture) rich would cut tables at 80 columns: give them room instead.
+WIDTH_OFF_TERMINAL = 200
+console = Console(stderr=True)
 stdout = Console()
+for _console in (console, stdout):
+    if not _console.is_terminal:
+        _console.width = WIDTH_OFF_TERMINAL
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from .train import print_metrics, print_side_by_side
 
 @app.command("evaluate")
 def evaluate_cli(
-    labelled: list[str] = typer.Argument(..., help="Labelled postings the model did not see (a `role` column)."),
+    labelled: list[str] = typer.Argument(..., metavar="LABELLED...", help="Labelled postings the model did not see (a `role` column)."),
     model: list[Path] = typer.Option(None, "--model", "-m", help="Model folder; default: the shipped model. Give it twice to compare two models on the same ads."),
     disagreements: Path = typer.Option(None, "--disagreements", help="With two models: write the ads on which they disagree here (.xlsx, .csv, ...)."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),

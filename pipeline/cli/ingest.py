@@ -33,7 +33,7 @@ def print_ingest_summary(result) -> None:
 
 @app.command("ingest")
 def ingest_cli(
-    sources: list[str] = typer.Argument(..., help="Files, folders, .zip archives or http(s) URLs."),
+    sources: list[str] = typer.Argument(..., metavar="SOURCE...", help="Files, folders, .zip archives or http(s) URLs."),
     output: Path = typer.Option(..., "--output", "-o", help="Output table: .parquet, .csv, .jsonl or .xlsx."),
     columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero, writing nothing, when a file is flagged (no description column, >20% merged or rejected)."),

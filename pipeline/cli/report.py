@@ -23,7 +23,7 @@ def model_metadata(model: Path | None, model_ids: list[str]) -> dict | None:
 
 @app.command("report")
 def report_cli(
-    classified: list[str] = typer.Argument(..., help="Output files of `tobroles classify`."),
+    classified: list[str] = typer.Argument(..., metavar="CLASSIFIED...", help="Output files of `tobroles classify`."),
     output: Path = typer.Option(..., "--output", "-o", help="Report: .html (self-contained), .md, .xlsx or .json."),
     model: Path = typer.Option(None, "--model", "-m", help="Model folder that labelled the rows (default: the shipped model): its metrics and held-out confusion."),
     estimates: str = typer.Option("banded", help="Estimated counts with 90% intervals that correct the classifier's systematic errors: banded (by predicted role and confidence band), acc (adjusted classify-and-count), pacc (its probabilistic form), em (EM re-estimation of priors), or none (the model's labels only)."),

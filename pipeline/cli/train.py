@@ -4,37 +4,45 @@ import json
 from pathlib import Path
 
 import typer
-from ..taxonomy import DEFAULT_MODEL, taxonomy
+from ..taxonomy import taxonomy
 from . import app
-from .common import COLUMNS_HELP, console, parse_columns, user_errors
+from .common import COLUMNS_HELP, console, parse_columns, stdout, user_errors
 
 
 def print_metrics(metrics: dict, title: str) -> None:
     from rich.table import Table
 
-    console.print(
+    stdout.print(
         f"[b]{title}[/b]: {metrics['samples']:,} ads - accuracy {metrics['accuracy']:.3f}, "
         f"macro-F1 {metrics['macro_f1']:.3f}, module accuracy {metrics['module_accuracy']:.3f}"
     )
-    if "confidence" in metrics:
+    if metrics["accuracy"] >= 1:
+        stdout.print("no errors among these ads: nothing for confidence to rank")
+    elif "confidence" in metrics:
         c = metrics["confidence"]
-        console.print(
+        stdout.print(
             f"review: the {c['review_share']:.0%} least confident rows (confidence < {c['review_threshold']:.2f}) hold "
             f"{c['review_capture']:.0%} of the errors; ECE {c['ece']:.3f}"
         )
-    if "review_status" in metrics:
+    if "review_status" in metrics and metrics["accuracy"] < 1:
         r = metrics["review_status"]
-        console.print(
+        stdout.print(
             f"status review (confidence < {r['threshold']:.2f} or the top two roles within {r['min_margin']}): "
             f"{r['share']:.0%} of the rows, {r['capture']:.0%} of the errors"
         )
     if "by_sureness" in metrics:
         levels = [f"{name} {m['accuracy']:.0%} right ({m['ads']:,} ads, {m['error_share']:.0%} of the errors)" for name, m in metrics["by_sureness"].items()]
-        console.print(f"by the annotator's sureness: {', '.join(levels)}")
+        stdout.print(f"by the annotator's sureness: {', '.join(levels)}")
+    if "two_readings" in metrics:
+        t = metrics["two_readings"]
+        stdout.print(
+            f"on the {t['ads']:,} ads two annotators read differently (labelled with the adjudicated reading): the model picks "
+            f"the adjudicated reading {t['adjudicated']:.0%}, the other reading {t['other_reading']:.0%}, neither {t['neither']:.0%}"
+        )
     if "title_only" in metrics:
         t = metrics["title_only"]
         r = t["review_status"]
-        console.print(
+        stdout.print(
             f"title only (each ad's title alone, as a file of titles gives it): accuracy {t['accuracy']:.3f}, macro-F1 {t['macro_f1']:.3f}, "
             f"module accuracy {t['module_accuracy']:.3f}, ECE {t['confidence']['ece']:.3f}; status review (confidence < {r['threshold']:.2f}): "
             f"{r['share']:.0%} of the rows, {r['capture']:.0%} of the errors"
@@ -42,11 +50,11 @@ def print_metrics(metrics: dict, title: str) -> None:
     table = Table("role", "中文", "precision", "recall", "F1", "support", title="per role")
     for role, m in metrics["per_role"].items():
         table.add_row(role, taxonomy().role(role).zh, f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}", str(m["support"]))
-    console.print(table)
+    stdout.print(table)
     confusions = Table("true role", "predicted", "count", title="most frequent confusions")
     for c in metrics["confusions"][:10]:
         confusions.add_row(c["true"], c["predicted"], str(c["count"]))
-    console.print(confusions)
+    stdout.print(confusions)
 
 
 def print_side_by_side(a: dict, b: dict, name_a: str, name_b: str, title: str) -> None:
@@ -60,18 +68,19 @@ def print_side_by_side(a: dict, b: dict, name_a: str, name_b: str, title: str) -
         for key, label in (("review_capture", "review capture"), ("ece", "ECE")):
             ca, cb = a["confidence"][key], b["confidence"][key]
             overall.add_row(label, f"{ca:.3f}", f"{cb:.3f}", f"{cb - ca:+.3f}")
-    console.print(overall)
+    stdout.print(overall)
     roles = Table("role", "中文", f"F1 {name_a}", f"F1 {name_b}", "change", "support", title="per role")
     for role, mb in b["per_role"].items():
         fa = a["per_role"].get(role, {}).get("f1", 0.0)
         roles.add_row(role, taxonomy().role(role).zh, f"{fa:.2f}", f"{mb['f1']:.2f}", f"{mb['f1'] - fa:+.2f}", str(mb["support"]))
-    console.print(roles)
+    stdout.print(roles)
 
 
 @app.command("train")
 def train_cli(
-    labelled: list[str] = typer.Argument(None, help="Labelled postings (a `role` column); default: the bundled labels."),
-    output: Path = typer.Option(DEFAULT_MODEL, "--output", "-o", help="Model folder to write."),
+    labelled: list[str] = typer.Argument(None, metavar="[LABELLED]...", help="Labelled postings (a `role` column); default: the bundled labels."),
+    output: Path = typer.Option(None, "--output", "-o", help="Model folder to write; default: a new folder models/trained-DATE-TIME. The shipped models/default is replaced only with --force."),
+    force: bool = typer.Option(False, "--force", help="Replace the shipped model (models/default) when -o names it."),
     folds: int = typer.Option(5, help="Cross-validation folds (stratified; reposts of one ad stay in one fold); 0 or 1 skips cross-validation."),
     backend: str = typer.Option("rjieba", help="Tokenizer backend: rjieba (fast) or jieba (reference)."),
     c: float = typer.Option(1.0, "--C", help="Inverse regularisation strength of the SVM."),
@@ -91,7 +100,7 @@ def train_cli(
 
     with user_errors(TrainingDataError, SourceError, TaxonomyError, ModelError, OutputError, ValueError):
         with console.status("training (cross-validation, then the final fit)..."):
-            result = train(labelled or None, output, folds=folds, classifier=RoleClassifier(backend=backend, C=c), columns=parse_columns(columns), add=add or None)
+            result = train(labelled or None, output, force=force, folds=folds, classifier=RoleClassifier(backend=backend, C=c), columns=parse_columns(columns), add=add or None)
     for problem in result.data.problems:
         console.print(f"[yellow]left out:[/yellow] {problem}", highlight=False)
     for warning in result.warnings:
@@ -110,4 +119,4 @@ def train_cli(
             print_side_by_side(result.cv_metrics["before"], result.cv_metrics, "without your labels", "with your labels", f"{result.cv_metrics['folds']}-fold cross-validation, same folds")
         else:
             print_metrics(result.cv_metrics, f"{result.cv_metrics['folds']}-fold cross-validation")
-    console.print(f"saved model {result.model.id} to {output} in {result.seconds:.0f}s")
+    console.print(f"saved model {result.model.id} to {result.model.path} in {result.seconds:.0f}s")

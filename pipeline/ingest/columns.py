@@ -18,7 +18,7 @@ import pandas as pd
 from ..script import simplified
 
 SYNONYMS: dict[str, list[str]] = {
-    "title": ["职位", "岗位", "职位名称", "岗位名称", "职务", "职务名称", "招聘职位", "招聘岗位", "positionname", "position", "jobtitle", "jobname", "title", "name", "post"],
+    "title": ["职位", "岗位", "职位名称", "岗位名称", "职务", "职务名称", "招聘职位", "招聘岗位", "职缺", "职缺名称", "工作名称", "positionname", "position", "jobtitle", "jobname", "title", "name", "post"],
     "description": [
         "职位描述", "岗位职责", "工作职责", "岗位描述", "职位详情", "工作内容", "职位职责", "工作描述", "职位介绍", "岗位介绍", "工作简介",
         "职位信息", "岗位说明", "jobdescription", "description", "summary", "jobdesc", "desc", "content", "detail", "duty", "workduty",
@@ -30,7 +30,7 @@ SYNONYMS: dict[str, list[str]] = {
     "salary": ["薪资", "薪水", "月薪", "薪酬", "工资", "待遇", "薪资待遇", "岗位薪资", "薪资范围", "salary", "pay", "wage", "wages"],
     "salary_min": ["最低薪资", "最低工资", "薪资下限", "minsalary", "salarymin", "minwages", "minwage", "payfrom"],
     "salary_max": ["最高薪资", "最高工资", "薪资上限", "maxsalary", "salarymax", "maxwages", "maxwage", "payto"],
-    "posting_id": ["职位编号", "职位自编号", "岗位编号", "编号", "postingid", "jobid", "positionid", "postid", "id", "key", "uid"],
+    "posting_id": ["职位编号", "职位自编号", "岗位编号", "职缺编号", "工作编号", "编号", "postingid", "jobid", "positionid", "postid", "id", "key", "uid"],
     "source": ["来源", "发布平台", "平台", "招聘网站", "source", "platform", "board", "site"],
     "url": ["链接", "职位链接", "详情链接", "详情页", "详情url", "网址", "url", "link", "joburl", "href", "detaillink", "detailurl"],
     "posted_at": ["发布时间", "发布日期", "更新时间", "更新日期", "招聘信息更新时间", "时间", "日期", "postedat", "publishtime", "pubtime", "createtime", "posttime", "pushtime", "date", "time"],
