@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 from rich.progress import Progress
 
+from .business import pooled
 from .classify import classify_frame, with_roles
 from .ingest import COLUMNS, EXTRA_COLUMNS, FileSummary, postings_from_frame, read_postings, rejects_frame, rejects_path
 from .model_store import DEFAULT_MODEL, Model, load_model
@@ -33,6 +34,9 @@ from .ingest.sources import SourceError, iter_files
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_ROWS = 20_000
+# What the models read of a posting: the role model its title and description, the business-type model
+# also its company and industry.
+TEXT_FIELDS = ["title", "description", "company", "industry"]
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,14 @@ def chunk_roles(model: Model, postings: pd.DataFrame, options: ClassifyOptions) 
     own = options.min_confidence is None  # the model's thresholds, one for full ads, one for titles alone
     return classify_frame(
         model.classifier,
-        postings[["title", "description"]],
+        postings[TEXT_FIELDS],
         model_id=model.id,
         top_k=options.top_k,
         min_confidence=model.review_threshold if own else options.min_confidence,
         title_min_confidence=model.title_review_threshold if own else options.min_confidence,
         min_margin=options.min_margin,
         explain=options.explain,
+        business=model.business,
     )
 
 
@@ -177,28 +182,41 @@ def classify_files(
         def base(batch) -> pd.DataFrame:
             return batch.original if keep_original else batch.postings[COLUMNS + EXTRA_COLUMNS]
 
+        def labelled(batch, roles: pd.DataFrame) -> pd.DataFrame:
+            # The business type is pooled over a company's ads in the whole batch (chunk), whatever
+            # pieces the workers scored it in.
+            return with_roles(base(batch), pooled(roles.reset_index(drop=True), batch.postings["company"]))
+
         if jobs == 1:
             for batch in posting_batches():
-                emit(with_roles(base(batch), chunk_roles(model, batch.postings, options)))
+                emit(labelled(batch, chunk_roles(model, batch.postings, options)))
         else:
             pool = stack.enter_context(_worker_pool(model, model_path, jobs))
             # Workers get pieces of a chunk, so that both stay busy to the end; at most two pieces per
             # worker are in flight, which bounds memory whatever the input size.
             piece = max(1_000, chunk_rows // (2 * jobs))
-            pending: deque = deque()
+            pending: deque = deque()  # (batch, its number of pieces, piece's roles), in input order
+            finished: list[pd.DataFrame] = []
+
+            def collect() -> None:
+                batch, pieces, roles = pending.popleft()
+                finished.append(roles.get())
+                if len(finished) == pieces:
+                    emit(labelled(batch, pd.concat(finished, ignore_index=True)))
+                    finished.clear()
+
             for batch in posting_batches():
-                rows, texts = base(batch), batch.postings[["title", "description"]]
-                for start in range(0, len(rows), piece):
-                    work = texts.iloc[start : start + piece]
-                    pending.append((rows.iloc[start : start + piece], pool.apply_async(_roles_in_worker, (work, options))))
+                texts = batch.postings[TEXT_FIELDS]
+                if len(texts) == 0:
+                    emit(labelled(batch, chunk_roles(model, batch.postings, options)))
+                    continue
+                starts = range(0, len(texts), piece)
+                for start in starts:
+                    pending.append((batch, len(starts), pool.apply_async(_roles_in_worker, (texts.iloc[start : start + piece], options))))
                     while len(pending) > 2 * jobs:
-                        done, roles = pending.popleft()
-                        emit(with_roles(done, roles.get()))
-                if len(rows) == 0:
-                    emit(with_roles(rows, chunk_roles(model, batch.postings, options)))
+                        collect()
             while pending:
-                done, roles = pending.popleft()
-                emit(with_roles(done, roles.get()))
+                collect()
         postings_files = [f for f in result.files if f.layout not in ("company-table", "tag-table")]
         for summary in result.files:
             summary.check()
@@ -237,11 +255,11 @@ def _model_for_worker(model_path: str) -> Model:
 
 def _classify_partition(partition: pd.DataFrame, model_path: str, options: ClassifyOptions, columns) -> pd.DataFrame:
     if partition.empty:  # dask's meta: the same columns as a real partition, options included
-        postings = pd.DataFrame({c: pd.Series(dtype="string") for c in ("title", "description")})
+        postings = pd.DataFrame({c: pd.Series(dtype="string") for c in TEXT_FIELDS})
     else:
         postings = postings_from_frame(partition, name="partition", columns=columns)
     roles = chunk_roles(_model_for_worker(model_path), postings, options)
-    return with_roles(partition, roles).set_axis(partition.index)
+    return with_roles(partition, pooled(roles.reset_index(drop=True), postings["company"])).set_axis(partition.index)
 
 
 def _read_dask(inputs: list[str]):

@@ -10,9 +10,12 @@ import json
 import numpy as np
 import pandas as pd
 
+from .business import BUSINESS_COLUMNS, HIDDEN, hidden_columns
 from .taxonomy import taxonomy
 
 OUTPUT_COLUMNS = ["role", "role_name", "module", "module_name", "confidence", "alternatives", "status", "model"]
+# Every column classify may add to a row: the role's, the employer's business type, --explain.
+ADDED_COLUMNS = OUTPUT_COLUMNS + BUSINESS_COLUMNS + ["explanation"]
 STATUSES = ("ok", "review", "no_text")
 TEXT_COLUMNS = ("title", "description")
 # Top two roles closer than this: status `review` whatever the confidence.
@@ -44,11 +47,15 @@ def classify_frame(
     min_margin: float = MIN_MARGIN,
     explain: bool = False,
     title_min_confidence: float | None = None,
+    business=None,
 ) -> pd.DataFrame:
     """The role columns for `postings` (title, description), one output row per input row, same index.
 
     Rows that the model scored from their title alone (no description, or none of its words known)
-    go to review under `title_min_confidence` (default: min_confidence)."""
+    go to review under `title_min_confidence` (default: min_confidence). With `business` (a
+    BusinessModel; `postings` may then carry company and industry), the per-ad business-type
+    probabilities are added as hidden columns that `business.pooled` turns into the business-type
+    columns once the ads of a company are together."""
     postings = check_frame(postings)
     t = taxonomy()
     has_text = (
@@ -91,12 +98,16 @@ def classify_frame(
         if title_min_confidence is not None and hasattr(classifier, "title_only"):
             threshold[classifier.title_only(features)] = title_min_confidence
         columns["status"][rows] = np.where(needs_review(top1, top2, threshold, min_margin), "review", "ok")
+        if business is not None:
+            columns.update(hidden_columns(business, business.proba(features, postings.iloc[rows]), rows, n))
         if explain:
             columns["explanation"][rows] = [
                 "; ".join(f"{term} {w:+.2f}" for term, w in terms) for terms in classifier.explain_features(features, classes[best])
             ]
+    if business is not None and not len(rows):  # the same columns whatever the chunk holds
+        columns.update(hidden_columns(business, np.empty((0, len(business.classes_))), rows, n))
     return pd.DataFrame(
-        {c: pd.array(v, dtype="float64" if c == "confidence" else "string") for c, v in columns.items()},
+        {c: pd.array(v, dtype="float64" if c == "confidence" or c.startswith(HIDDEN) else "string") for c, v in columns.items()},
         index=postings.index,
     )
 

@@ -27,6 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .business import ARRAYS_FILE as BUSINESS_ARRAYS
+from .business import SPEC_FILE as BUSINESS_SPEC
+from .business import BusinessModel, pooled
 from .classify import classify_frame, with_roles
 from .ingest import postings_from_frame
 from .linear import ARRAYS_FILE, SPEC_FILE, LinearModel
@@ -70,7 +73,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def model_content_hash(classifier) -> str:
+def model_content_hash(classifier, business: BusinessModel | None = None) -> str:
     """A hash of what the model learned (vocabularies, weights, calibration) and how it was set up.
 
     The skops file itself is not byte-stable (it names arrays by object id), so the id is computed
@@ -96,6 +99,10 @@ def model_content_hash(classifier) -> str:
             h.update(json.dumps([str(m) for m in module_svm.classes_]).encode())
             h.update(np.ascontiguousarray(module_svm.coef_, dtype=np.float64).round(10).tobytes())
             h.update(np.ascontiguousarray(module_svm.intercept_, dtype=np.float64).round(10).tobytes())
+    if business is not None:
+        h.update(json.dumps([str(c) for c in business.classes_] + [b.name for b in business.blocks] + [t for b in business.blocks for t in b.terms], ensure_ascii=False).encode())
+        h.update(np.ascontiguousarray(business.coef, dtype=np.float64).round(10).tobytes())
+        h.update(np.ascontiguousarray(business.intercept, dtype=np.float64).round(10).tobytes())
     return h.hexdigest()[:16]
 
 
@@ -114,6 +121,7 @@ class Model:
     classifier: LinearModel  # or a RoleClassifier: both score postings the same way
     metadata: dict
     path: Path | None = None
+    business: BusinessModel | None = None  # the employer's business type; None for a model trained without its labels
 
     @property
     def id(self) -> str:
@@ -150,8 +158,8 @@ class Model:
         postings = postings_from_frame(frame, columns=columns)
         if "min_confidence" not in options:  # a threshold the caller gives holds for every row
             options.update(min_confidence=self.review_threshold, title_min_confidence=self.title_review_threshold)
-        roles = classify_frame(self.classifier, postings, model_id=self.id, **options)
-        return with_roles(frame, roles).set_axis(frame.index)
+        roles = classify_frame(self.classifier, postings, model_id=self.id, business=self.business, **options)
+        return with_roles(frame, pooled(roles, postings["company"])).set_axis(frame.index)
 
 
 def model_folder(output: str | os.PathLike | None, force: bool = False) -> Path:
@@ -165,7 +173,7 @@ def model_folder(output: str | os.PathLike | None, force: bool = False) -> Path:
     return output
 
 
-def save_model(classifier, folder: str | os.PathLike, metadata: dict, card: str) -> Model:
+def save_model(classifier, folder: str | os.PathLike, metadata: dict, card: str, business: BusinessModel | None = None) -> Model:
     """Write the model folder atomically: a half-written folder never replaces a good one."""
     import skops.io as sio
 
@@ -176,11 +184,15 @@ def save_model(classifier, folder: str | os.PathLike, metadata: dict, card: str)
         # skops writes vocabularies as verbose JSON; deflate shrinks the file about tenfold.
         sio.dump(classifier, staging / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
         classifier.linear().save(staging)
+        arrays = [ARRAYS_FILE, SPEC_FILE]
+        if business is not None:
+            business.save(staging)
+            arrays += [BUSINESS_ARRAYS, BUSINESS_SPEC]
         metadata = {
-            "model_id": model_content_hash(classifier),
+            "model_id": model_content_hash(classifier, business),
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "file_sha256": _sha256(staging / MODEL_FILE),
-            "linear_sha256": {name: _sha256(staging / name) for name in (ARRAYS_FILE, SPEC_FILE)},
+            "linear_sha256": {name: _sha256(staging / name) for name in arrays},
             "taxonomy_hash": taxonomy().hash,
             "params": classifier.get_params(),
             "library_versions": library_versions(),
@@ -200,7 +212,7 @@ def save_model(classifier, folder: str | os.PathLike, metadata: dict, card: str)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Model(classifier, metadata, folder)
+    return Model(classifier, metadata, folder, business)
 
 
 def _checked_metadata(folder: Path, files: list[str]) -> dict:
@@ -229,12 +241,22 @@ def _checked_metadata(folder: Path, files: list[str]) -> dict:
 def load_model(path: str | os.PathLike | None = None) -> Model:
     """Load a model folder (default: the shipped `models/default`) for classifying, verifying it first."""
     folder = Path(path) if path else DEFAULT_MODEL
-    meta = _checked_metadata(folder, [ARRAYS_FILE, SPEC_FILE])
+    with_business = BUSINESS_ARRAYS in ((_peek_metadata(folder).get("linear_sha256")) or {})
+    meta = _checked_metadata(folder, [ARRAYS_FILE, SPEC_FILE] + ([BUSINESS_ARRAYS, BUSINESS_SPEC] if with_business else []))
     try:
         linear = LinearModel.load(folder)
+        business = BusinessModel.load(folder) if with_business else None
     except (ValueError, KeyError, OSError) as exc:
         raise ModelError(f"{folder}: its arrays cannot be read ({exc}); retrain it with `tobroles train`") from exc
-    return Model(linear, meta, folder)
+    return Model(linear, meta, folder, business)
+
+
+def _peek_metadata(folder: Path) -> dict:
+    """The metadata as it stands (checked by _checked_metadata), to know which files to check."""
+    try:
+        return json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def load_estimator(path: str | os.PathLike | None = None) -> Model:
@@ -256,4 +278,5 @@ def load_estimator(path: str | os.PathLike | None = None) -> Model:
     missing = [a for a in FITTED_ATTRIBUTES if not hasattr(classifier, a)]
     if missing:
         raise ModelError(f"{model_file}: made by an older tobroles (it lacks {missing}); retrain it with `tobroles train`")
-    return Model(classifier, meta, folder)
+    business = BusinessModel.load(folder) if BUSINESS_ARRAYS in (meta.get("linear_sha256") or {}) else None
+    return Model(classifier, meta, folder, business)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .outputs import SheetStyle, atomic_path, fitting_widths, write_xlsx
-from .classify import OUTPUT_COLUMNS
+from .classify import ADDED_COLUMNS
 from .ingest import COLUMNS, postings_from_frame
 from .ingest.layouts import source_from_urls
 from .ingest.formats import read_chunks
@@ -37,7 +37,7 @@ CSP = (
 )
 NEEDED = [
     "role", "status", "confidence", "model", "title", "company", "source", "city", "salary_min", "salary_max", "salary_unit",
-    "experience", "education", "description", "url", "alternatives", "raw_file",
+    "experience", "education", "description", "url", "alternatives", "raw_file", "business_type", "business_type_confidence",
 ]
 TOP_CITIES = 5
 TYPICAL_TITLES = 3
@@ -86,7 +86,7 @@ def load_classified(sources: list[str | os.PathLike], columns: list[str] = NEEDE
 
 def _canonical(chunk: pd.DataFrame, name: str) -> pd.DataFrame:
     """A classified chunk in its input's own layout → canonical posting fields + the role columns."""
-    added = [c for c in chunk.columns if c in OUTPUT_COLUMNS or c == "explanation"]
+    added = [c for c in chunk.columns if c in ADDED_COLUMNS]
     # classify kept a board's own `status` as `input_status`: give the layout back its own name
     own = chunk.drop(columns=added).rename(columns={f"input_{c}": c for c in added})
     # The board only where the layout or a URL names it: the classified file's name is not a board.
@@ -352,6 +352,67 @@ def confidence_histogram(frame: pd.DataFrame, bins: int = 10) -> pd.DataFrame | 
     return pd.DataFrame({"from": edges[:-1].round(2), "to": edges[1:].round(2), "postings": counts})
 
 
+def estimated_counts(frame: pd.DataFrame, model_metadata: dict | None, estimates: str) -> tuple[Estimates | None, str]:
+    """The estimates of the rows' true roles (None when there are none) and the note that says how."""
+    if estimates == "none":
+        return None, "none requested"
+    confusion = (model_metadata or {}).get("heldout_confusion")
+    if not (confusion and "bands" in confusion):
+        return None, "no estimates: the metadata of the model that labelled these rows is not at hand (pass --model), or it predates held-out confusions; counts are the model's labels"
+    confidence = frame["confidence"] if "confidence" in frame.columns else pd.Series(1.0, index=frame.index)
+    alternatives = frame["alternatives"] if "alternatives" in frame.columns else None
+    found = stable_counts(frame["role"], confidence, confusion, alternatives=alternatives, estimator=estimates)
+    return found, found.describe() if found else f"WARNING: the {estimates} and banded estimates were both unstable for these postings; counts are the model's labels"
+
+
+TOP_ROLES = 5
+
+
+def business_tables(frame: pd.DataFrame, model_metadata: dict | None, estimates: str) -> dict[str, pd.DataFrame | None]:
+    """The study's population and its three business models: the study's table for the postings of
+    to-B employers only, postings per business type, and roles by business type (platform, service,
+    hardware) with counts, shares, estimates and what each type hires most. None where the rows
+    carry no business type (a model trained without its labels)."""
+    names = ("summary_to_b_employers", "business_types", "top_roles_by_business_type", "roles_by_business_type")
+    if "business_type" not in frame.columns or frame["business_type"].dropna().empty:
+        return dict.fromkeys(names)
+    from .business import business_types, to_b_types
+
+    types = business_types()
+    to_b_employers = frame[frame["business_type"].isin(to_b_types())]
+    found, _ = estimated_counts(to_b_employers, model_metadata, estimates)
+    summary, _ = summary_table(to_b_employers, found)
+    roles = frame["role"].notna() & (frame["role"] != OTHER)
+    counts = pd.DataFrame(
+        [
+            {
+                "business_type": t, "business_type_name": info["zh"], "to_b": "to-B" if info["to_b"] else "",
+                "postings": int((frame["business_type"] == t).sum()), "to_b_role_postings": int(((frame["business_type"] == t) & roles).sum()),
+            }
+            for t, info in types.items()
+        ]
+    )
+    counts["share_of_to_b_role_postings"] = (counts["to_b_role_postings"] / max(int(counts["to_b_role_postings"].sum()), 1)).round(4)
+    roles_list = [r for r in taxonomy().roles if r.id != OTHER]
+    wide = pd.DataFrame({"module_name": [taxonomy().module(r.module).zh for r in roles_list], "role": [r.id for r in roles_list], "role_name": [r.zh for r in roles_list]})
+    top = []
+    for t in to_b_types():
+        subset = frame[frame["business_type"] == t]
+        found, _ = estimated_counts(subset, model_metadata, estimates)
+        to_b_total = int((subset["role"].notna() & (subset["role"] != OTHER)).sum())
+        counted = subset["role"].value_counts()
+        zh = types[t]["zh"]
+        wide[f"{zh} postings"] = [int(counted.get(r.id, 0)) for r in roles_list]
+        wide[f"{zh} share"] = [_share(int(counted.get(r.id, 0)), to_b_total) for r in roles_list]
+        if found is not None:
+            e = found.table.set_index("role")
+            wide[f"{zh} estimate (90% interval)"] = [f"{round(e.loc[r.id, 'estimate']):,} ({round(e.loc[r.id, 'estimate_low']):,}–{round(e.loc[r.id, 'estimate_high']):,})" for r in roles_list]
+        ranked = wide.sort_values(f"{zh} postings", ascending=False, kind="stable").head(TOP_ROLES)
+        ranked = ranked[ranked[f"{zh} postings"] > 0]
+        top.append({"business_type": t, "business_type_name": zh, "to_b_role_postings": to_b_total, "hires_most": "、".join(f"{n} {v:.0%}" for n, v in zip(ranked["role_name"], ranked[f"{zh} share"]))})
+    return {"summary_to_b_employers": summary, "business_types": counts, "top_roles_by_business_type": pd.DataFrame(top), "roles_by_business_type": wide}
+
+
 def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadata: dict | None = None, estimates: str = DEFAULT_ESTIMATOR) -> Report:
     """All tables from classified rows. `quality` adds ingest facts (postings read, duplicates, rejects).
 
@@ -360,17 +421,7 @@ def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadat
     raw counts only and says why."""
     if estimates not in ESTIMATORS:
         raise ReportError(f"unknown estimator {estimates!r}; choose one of {', '.join(ESTIMATORS)}")
-    found = None
-    note = "none requested" if estimates == "none" else None
-    if estimates != "none":
-        confusion = (model_metadata or {}).get("heldout_confusion")
-        if confusion and "bands" in confusion:
-            confidence = frame["confidence"] if "confidence" in frame.columns else pd.Series(1.0, index=frame.index)
-            alternatives = frame["alternatives"] if "alternatives" in frame.columns else None
-            found = stable_counts(frame["role"], confidence, confusion, alternatives=alternatives, estimator=estimates)
-            note = found.describe() if found else f"WARNING: the {estimates} and banded estimates were both unstable for these postings; counts are the model's labels"
-        else:
-            note = "no estimates: the metadata of the model that labelled these rows is not at hand (pass --model), or it predates held-out confusions; counts are the model's labels"
+    found, note = estimated_counts(frame, model_metadata, estimates)
     frame, pay_checks = checked_pay(frame)
     frame = frame.assign(source=board_names(frame)) if "source" in frame.columns else frame
     summary, other = summary_table(frame, found)
@@ -393,6 +444,7 @@ def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadat
     if model_metadata:
         facts["model_metrics"] = {k: model_metadata.get(k) for k in ("model_id", "cv_folds", "cv_accuracy", "cv_macro_f1", "cv_module_accuracy", "training_samples")}
     tables = {
+        **business_tables(frame, model_metadata, estimates),
         "role_by_board": role_by(frame, "source"),
         "top_cities_by_module": top_cities(frame),
         "salary_monthly": salary_by_role(frame, "month"),
@@ -418,6 +470,10 @@ TITLES = {
     "companies_by_role": "Distinct companies per role",
     "examples_by_role": f"Example postings: the {EXAMPLES} most confidently labelled of each role",
     "confidence_histogram": "Confidence of the labels",
+    "summary_to_b_employers": "The study's population: roles by module at to-B employers only (platform, service and hardware businesses)",
+    "business_types": "Postings by the employer's business type (pooled over each company's ads)",
+    "roles_by_business_type": "Roles by business type (to-B employers): postings, share of the type's to-B roles, estimate",
+    "top_roles_by_business_type": f"What each business type hires most (top {TOP_ROLES} roles)",
 }
 
 
@@ -550,7 +606,8 @@ def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
     if "estimate" in summary.columns:
         view["estimate (90% interval)"] = [f"{e:,} ({lo:,}–{hi:,})" for e, lo, hi in zip(summary["estimate"], summary["estimate_low"], summary["estimate_high"])]
         view["estimated share"] = summary["share_of_to_b_estimated"]
-    view["what the job does"] = summary["what_the_job_does"]
+    if "what_the_job_does" in summary.columns:
+        view["what the job does"] = summary["what_the_job_does"]
     view["typical titles"] = summary["typical_titles"]
     return view
 
@@ -625,6 +682,7 @@ def render_markdown(report: Report) -> str:
         lines += [f"## {TITLES.get(name, name.replace('_', ' ').capitalize())}", ""]
         if name == "summary":
             lines += [f"*{q['estimates']}*", ""] if q["estimates"].startswith("WARNING") else []
+        if name in ("summary", "summary_to_b_employers") and table is not None:
             table = summary_view(table)
         lines += [NO_DATA if table is None or table.empty else _markdown_table(_display(table)), ""]
         if name == "summary" and not q["estimates"].startswith("WARNING"):
@@ -665,6 +723,10 @@ def render_html(report: Report) -> str:
             continue
         if name in charts:
             body.append(f'<div class="scroll">{charts[name](table)}</div>')
+        if name == "summary_to_b_employers":
+            to_b_roles = table["role"].tolist()
+            body.append(html_table(_display(summary_view(table)), "summary-to-b-table", lambda i: "subtotal" if to_b_roles[i] in ("subtotal", "total") else None))
+            continue
         if name == "role_by_board":
             body.append(f'<p class="note">All {len(table.columns) - 1} boards. A board named <code>file: NAME</code> is a file that did not say which board it came from.</p>')
         body.append(f'<div class="scroll">{html_table(_display(_named(table)))}</div>')

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from . import business
 from .classify import MIN_MARGIN, classify_frame, needs_review
 from .estimator import CONFIDENCE_BINS, RoleClassifier
 from .folds import grouped_folds, repost_groups
@@ -140,7 +141,7 @@ def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[
             original = batch.original
             if "role" not in original.columns:
                 raise TrainingDataError(f"{batch.raw.name}: no `role` column; labelled data needs one (role id or 中文 name)")
-            rows = batch.postings[["posting_id", "title", "description", "raw_file", "raw_row"]].copy()
+            rows = batch.postings[["posting_id", "title", "description", "company", "industry", "raw_file", "raw_row"]].copy()
             labels = original["role"].astype("string").str.strip().replace("", pd.NA)
             blank = labels.isna().to_numpy()
             labelled_in[batch.raw.name] = labelled_in.get(batch.raw.name, 0) + int((~blank).sum())
@@ -162,6 +163,8 @@ def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[
                 rows.loc[changed, "role"] = None
             if "role_2" in original.columns:
                 _second_reading(rows, original, t)
+            if "business_type" in original.columns:
+                problems += _business_types(rows, original, batch.raw.name)
             sure = pd.to_numeric(original["sure"], errors="coerce") if "sure" in original.columns else pd.Series(pd.NA, index=original.index, dtype="Float64")
             sure = sure.where(sure.isin(list(SURE_WEIGHTS))).astype("Int8")
             rows["sure"] = sure.to_numpy()
@@ -185,6 +188,15 @@ def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[
         problems.append(f"same text labelled {sorted(set(group['role']))}: {where}; left out")
     frame = frame[~conflicting].reset_index(drop=True)
     return LabelledData(frame, problems, files)
+
+
+def _business_types(rows: pd.DataFrame, original: pd.DataFrame, name: str) -> list[str]:
+    """The employer's business type where the file gives one (id or 中文 name); unknown ones listed."""
+    labels = original["business_type"].astype("string").str.strip().replace("", pd.NA)
+    resolved = labels.map({v: business.resolve(v) for v in labels.dropna().unique()}).astype(object)
+    rows["business_type"] = resolved.to_numpy(dtype=object)
+    unknown = labels.notna() & resolved.isna()
+    return [f"{name} row {r}: unknown business type {v!r} (one of {', '.join(business.business_types())}); left out of the business model" for v, r in zip(labels[unknown], rows.loc[unknown.to_numpy(), "raw_row"])]
 
 
 def _second_reading(rows: pd.DataFrame, original: pd.DataFrame, t) -> None:
@@ -403,6 +415,7 @@ def train(
     classifier = classifier or RoleClassifier()
     cv_metrics = cross_validate(data, classifier, folds, before=before)[0] if folds > 1 else None
     fitted = clone(classifier).fit(*data.training_set())
+    business_model, business_cv = fit_business(data, fitted, folds)
     trained_on = [*(sources or [BUNDLED_LABELS]), *(add or [])]
     metadata = {
         "training_data_hash": data.data_hash(),
@@ -429,8 +442,27 @@ def train(
             "posteriors": np.round(fitted.heldout_posteriors_, 6).tolist(),  # true × mean probability per class
         },
     }
-    model = save_model(fitted, output, metadata, MODEL_CARD)
+    if business_model is not None:
+        metadata["business_type"] = {"training_samples": int(data.frame["business_type"].notna().sum()), "cv_metrics": business_cv}
+    model = save_model(fitted, output, metadata, MODEL_CARD, business_model)
     return TrainResult(model, data, warnings, cv_metrics, time.perf_counter() - started, merged)
+
+
+MIN_BUSINESS_LABELS = 50
+# Shares of each training fold's companies the business-type learning curve is measured at.
+LEARNING_CURVE = (0.25, 0.5, 1.0)
+
+
+def fit_business(data: LabelledData, role_model: RoleClassifier, folds: int) -> tuple[business.BusinessModel | None, dict | None]:
+    """The business-type model, when the labelled data has enough `business_type` labels, and its
+    cross-validation grouped by company (folds > 1)."""
+    if "business_type" not in data.frame.columns:
+        return None, None
+    labelled = data.frame[data.frame["business_type"].notna()]
+    if len(labelled) < MIN_BUSINESS_LABELS or labelled["business_type"].nunique() < 2:
+        return None, None
+    cv = business.cross_validate_business(role_model, labelled, folds, fractions=LEARNING_CURVE) if folds > 1 else None
+    return business.BusinessTypeClassifier().fit(role_model, labelled, labelled["business_type"].to_numpy(dtype=object)), cv
 
 
 def evaluate(sources: list[str | os.PathLike], model: Model | str | os.PathLike | None = None, columns: dict[str, str] | None = None) -> dict:
@@ -446,9 +478,13 @@ def compare_models(sources: list[str | os.PathLike], models: list, columns: dict
     # What `classify` would write for these ads, statuses included: the review status is measured
     # as users get it, at the model's own threshold.
     def as_classify_would(m: Model, X: pd.DataFrame) -> pd.DataFrame:
-        return classify_frame(m.classifier, X, model_id=m.id, min_confidence=m.review_threshold, title_min_confidence=m.title_review_threshold, min_margin=MIN_MARGIN)
+        roles = classify_frame(
+            m.classifier, X, model_id=m.id, min_confidence=m.review_threshold, title_min_confidence=m.title_review_threshold, min_margin=MIN_MARGIN, business=m.business
+        )
+        return business.pooled(roles.reset_index(drop=True), X["company"].reset_index(drop=True))
 
-    classified = [as_classify_would(m, data.X) for m in loaded]
+    X = data.frame[["title", "description", "company", "industry"]]
+    classified = [as_classify_would(m, X) for m in loaded]
     predictions = [c["role"].to_numpy(dtype=object) for c in classified]
     results = []
     for m, c, predicted in zip(loaded, classified, predictions):
@@ -459,13 +495,16 @@ def compare_models(sources: list[str | os.PathLike], models: list, columns: dict
         if data.frame["sure"].notna().any():
             metrics["by_sureness"] = sureness_metrics(data.frame["sure"], correct)
         # The same ads as a title-only file would give them: what a user with titles alone can expect.
-        titles = as_classify_would(m, data.X.assign(description=None))
+        titles = as_classify_would(m, X.assign(description=None))
         title_correct = titles["role"].to_numpy(dtype=object) == data.y
         metrics["title_only"] = {
             **{k: v for k, v in classification_metrics(data.y, titles["role"].to_numpy(dtype=object)).items() if k in ("accuracy", "macro_f1", "module_accuracy")},
             "confidence": confidence_metrics(title_correct, titles["confidence"].to_numpy()),
             "review_status": review_status_metrics(title_correct, (titles["status"] == "review").to_numpy(dtype=bool), m.title_review_threshold, MIN_MARGIN),
         }
+        if "business_type" in data.frame.columns and "business_type" in c.columns and data.frame["business_type"].notna().any():
+            known = data.frame["business_type"].notna().to_numpy()
+            metrics["business_type"] = business.business_metrics(data.frame.loc[known, "business_type"], c.loc[known, "business_type"].to_numpy(dtype=object))
         metrics["model_id"] = m.id
         metrics["problems"] = data.problems
         results.append(metrics)

@@ -5,7 +5,9 @@
 - labels.parquet: the labelled ads of ../shared/corpus/labels/train.csv, roles resolved against the
   taxonomy; `posting_id` is the labels' posting_uid (the board's id where it has one); with the second,
   independent reading of the unsure ads from second_opinion.csv beside the first (`role_2`, `sure_2`,
-  and `role_adjudicated`, `sure_adjudicated` where the two differ).
+  and `role_adjudicated`, `sure_adjudicated` where the two differ), the employer's business type of
+  business_type.csv (`business_type`, `business_sure`), and the board's industry field from the
+  corpus where the posting has one (`industry`).
 
 Usage: python scripts/build_data.py [--shared PATH] [--labels-only]
 """
@@ -65,8 +67,13 @@ def build_labels(folder: Path, corpus_out: Path) -> None:
     labels = labels.merge(second, on="posting_id", how="left", validate="one_to_one")
     for column in ("sure_2", "sure_adjudicated"):
         labels[column] = pd.to_numeric(labels[column]).astype("Int8")
+    business = pd.read_csv(folder / "business_type.csv", dtype=str).rename(columns={"posting_uid": "posting_id", "sure": "business_sure"})
+    labels = labels.merge(business[["posting_id", "business_type", "business_sure"]], on="posting_id", how="left", validate="one_to_one")
+    labels["business_sure"] = pd.to_numeric(labels["business_sure"]).astype("Int8")
+    industry = pd.read_parquet(corpus_out, columns=["posting_id", "industry"]).dropna().drop_duplicates("posting_id")
+    labels = labels.merge(industry, on="posting_id", how="left", validate="one_to_one")
     write_table(labels, REPO / "data" / "labels.parquet")
-    print(f"second readings: {labels['role_2'].notna().sum():,} ads, {labels['role_adjudicated'].notna().sum():,} adjudicated")
+    print(f"second readings: {labels['role_2'].notna().sum():,} ads, {labels['role_adjudicated'].notna().sum():,} adjudicated; business types: {labels['business_type'].notna().sum():,}; industry: {labels['industry'].notna().sum():,}")
     corpus_ids = set(pd.read_parquet(corpus_out, columns=["posting_id"])["posting_id"])
     print(f"labels: {len(labels):,} ads, {labels['posting_id'].isin(corpus_ids).sum():,} joined to the corpus by id")
 

@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 
 from pipeline import batch
 from pipeline.batch import ClassifyOptions, classify_dask, classify_files
+from pipeline.business import BUSINESS_COLUMNS
 from pipeline.classify import OUTPUT_COLUMNS, STATUSES
 from pipeline.cli import app
 from pipeline.ingest.sources import SourceError
@@ -31,7 +32,7 @@ def test_every_row_in_order_for_every_format(tmp_path, corpus_sample, suffix):
     result = classify_files([source], out, chunk_rows=25)
     frame = read_any(out)
     assert result.rows_in == result.rows_out == len(frame) == 60
-    assert list(frame.columns) == list(sample.columns) + OUTPUT_COLUMNS
+    assert list(frame.columns) == list(sample.columns) + OUTPUT_COLUMNS + BUSINESS_COLUMNS
     assert frame["posting_id"].astype(str).tolist() == sample["posting_id"].tolist()
     assert set(frame["status"]) <= set(STATUSES)
     assert frame["confidence"].between(0, 1).all()

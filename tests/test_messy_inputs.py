@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.business import BUSINESS_COLUMNS
 from pipeline.classify import OUTPUT_COLUMNS
 from pipeline.cli import app
 from pipeline.ingest import COLUMNS, rejects_path
@@ -44,7 +45,7 @@ def test_sheets_with_different_headers_are_mapped_each_on_its_own(tmp_path, two_
     result = invoke("classify", book, "-o", out)
     assert result.exit_code == 0, result.output
     frame = read_any(out)
-    assert list(frame.columns) == COLUMNS + ["truncated"] + OUTPUT_COLUMNS, "every format carries the canonical columns"
+    assert list(frame.columns) == COLUMNS + ["truncated"] + OUTPUT_COLUMNS + BUSINESS_COLUMNS, "every format carries the canonical columns"
     assert frame["title"].tolist() == expected["title"].tolist()
     # Cleaning may fold spaces and punctuation, but each description stays on its own row.
     for got, want in zip(frame["description"], expected["description"]):

@@ -47,6 +47,8 @@ def print_metrics(metrics: dict, title: str) -> None:
             f"module accuracy {t['module_accuracy']:.3f}, ECE {t['confidence']['ece']:.3f}; status review (confidence < {r['threshold']:.2f}): "
             f"{r['share']:.0%} of the rows, {r['capture']:.0%} of the errors"
         )
+    if "business_type" in metrics:
+        print_business(metrics["business_type"], "business type")
     table = Table("role", "中文", "precision", "recall", "F1", "support", title="per role")
     for role, m in metrics["per_role"].items():
         table.add_row(role, taxonomy().role(role).zh, f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}", str(m["support"]))
@@ -55,6 +57,24 @@ def print_metrics(metrics: dict, title: str) -> None:
     for c in metrics["confusions"][:10]:
         confusions.add_row(c["true"], c["predicted"], str(c["count"]))
     stdout.print(confusions)
+
+
+def print_business(b: dict, title: str) -> None:
+    """The business-type metrics: overall, per type, and the confusion counts."""
+    from rich.table import Table
+
+    from ..business import business_types
+
+    stdout.print(
+        f"[b]{title}[/b]: {b['ads']:,} ads - accuracy {b['accuracy']:.3f}, macro-F1 {b['macro_f1']:.3f}, "
+        f"to-B vs to-C {b['to_b_vs_to_c_accuracy']:.3f}, to-B / to-C / unclear {b['to_b_to_c_unclear_accuracy']:.3f}"
+    )
+    types = list(b["confusion"])
+    table = Table("true type", *[business_types()[t]["zh"] for t in business_types()], "recall", "F1", title=f"{title}: true (rows) × predicted")
+    for t in types:
+        row = b["confusion"][t]
+        table.add_row(f"{t} {business_types()[t]['zh']}", *(str(row[p]) for p in business_types()), f"{b['per_type'][t]['recall']:.2f}", f"{b['per_type'][t]['f1']:.2f}")
+    stdout.print(table)
 
 
 def print_side_by_side(a: dict, b: dict, name_a: str, name_b: str, title: str) -> None:
@@ -119,4 +139,11 @@ def train_cli(
             print_side_by_side(result.cv_metrics["before"], result.cv_metrics, "without your labels", "with your labels", f"{result.cv_metrics['folds']}-fold cross-validation, same folds")
         else:
             print_metrics(result.cv_metrics, f"{result.cv_metrics['folds']}-fold cross-validation")
+    business = result.model.metadata.get("business_type")
+    if business and business.get("cv_metrics") and not as_json:
+        cv = business["cv_metrics"]
+        print_business(cv["pooled by company"], f"business type, {cv['folds']}-fold cross-validation grouped by company ({cv['companies']:,} companies), pooled by company")
+        if "learning_curve" in cv:
+            points = ", ".join(f"{share} of the companies: macro-F1 {m['macro_f1']:.3f}, to-B vs to-C {m['to_b_vs_to_c_accuracy']:.3f}" for share, m in cv["learning_curve"].items())
+            stdout.print(f"business type learning curve: {points}")
     console.print(f"saved model {result.model.id} to {result.model.path} in {result.seconds:.0f}s")
