@@ -15,7 +15,7 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from pipeline.business import BusinessTypeClassifier, business_metrics, company_key, pool_by_company
+from pipeline.business import BusinessTypeClassifier, business_metrics, company_groups, company_key, pool_by_company
 from pipeline.folds import grouped_folds
 from pipeline.model_store import load_model
 from pipeline.taxonomy import DATA_DIR
@@ -34,7 +34,7 @@ def main() -> None:
     frame = data.frame[data.frame["business_type"].notna()].reset_index(drop=True)
     y = frame["business_type"].to_numpy(dtype=object)
     key = company_key(frame["company"])
-    groups = pd.factorize(key.fillna("\x00" + frame.index.astype(str).to_series()))[0]
+    groups = company_groups(frame["company"])
     corpus = pd.read_parquet(DATA_DIR / "corpus.parquet", columns=["posting_id", "title", "description", "company", "industry"])
     corpus = corpus[~corpus["posting_id"].isin(set(data.frame["posting_id"]))]
     corpus["key"] = company_key(corpus["company"])

@@ -3,10 +3,12 @@ unclear (data/business_types.json, from ../shared/spec/business_types.md).
 
 The model reads what the role model already made of the ad (title words and characters, duties and
 requirements words: no second tokenisation) plus the company name's characters (科技, 贸易, 设备, 网络,
-餐饮 ...) and the board's industry field, in one multinomial logistic regression. One company posts
-many ads, and one ad alone often says little about who pays the employer, so `pool_by_company`
-averages the probabilities of the ads that name the same company before deciding: every ad of a
-company gets the company's answer, with the number of ads it stands on.
+餐饮 ...) and the board's industry field, in one multinomial logistic regression. Each ad gets its own
+answer, and beside it its company's: `pool_by_company` averages the probabilities of the ads in the
+input that name the same company. The ad's own answer is the one the labels (read per posting) bear
+out best: pooling cost 2-3 points of accuracy in company-grouped CV (benchmarks/business_eval.py),
+because an ad that says nothing of its employer is `unclear` on its own but takes its company's type
+when pooled; the company's answer is there for a view of employers rather than of postings.
 
 `BusinessTypeClassifier` is the scikit-learn estimator (fit only); `BusinessModel` holds it as arrays
 and vocabularies (classifying needs neither scikit-learn nor skops), saved beside the role model.
@@ -24,13 +26,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .linear import TfidfBlock, _as_text, _softmax
+from .linear import TfidfBlock, _as_text, _softmax, load_layer, save_layer
 from .script import simplified_all
 from .taxonomy import DATA_DIR
 
 ARRAYS_FILE = "business.npz"
 SPEC_FILE = "business.json"
-BUSINESS_COLUMNS = ["business_type", "business_type_name", "business_type_confidence", "business_type_ads"]
+BUSINESS_COLUMNS = ["business_type", "business_type_name", "business_type_confidence", "company_business_type", "company_ads"]
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +61,15 @@ _COMPANY_NOISE = re.compile(r"[\s()（）【】\[\]·.,，、]")
 def company_key(company: pd.Series) -> pd.Series:
     """The company name as one key: spaces, brackets and punctuation folded (有限公司 kept)."""
     return company.astype("string").str.replace(_COMPANY_NOISE, "", regex=True).str.lower().replace("", pd.NA)
+
+
+def company_groups(company: pd.Series) -> np.ndarray:
+    """One integer group per ad for cross-validation: the ads of one company share it; an ad that
+    names no company is a group of its own."""
+    company = pd.Series(company).reset_index(drop=True)
+    key = company_key(company)
+    alone = "\x00" + pd.Series(np.arange(len(company)), dtype="string")
+    return pd.factorize(key.fillna(alone))[0]
 
 
 def _company_texts(values) -> list[str]:
@@ -128,24 +139,13 @@ class BusinessModel:
         return _softmax(features @ self.coef.T + self.intercept, 1.0)
 
     def save(self, folder: Path) -> None:
-        arrays = {"coef": self.coef, "intercept": self.intercept, **{f"idf__{b.name}": b.idf for b in self.blocks}}
-        np.savez_compressed(folder / ARRAYS_FILE, **arrays)
-        spec = {
-            "classes": [str(c) for c in self.classes_],
-            "text_columns": self.text_columns,
-            "blocks": [{"name": b.name, "ngram_range": list(b.ngram_range), "weight": b.weight, "terms": list(b.terms)} for b in self.blocks],
-        }
-        (folder / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        spec = {"classes": [str(c) for c in self.classes_], "text_columns": self.text_columns}
+        save_layer(folder, ARRAYS_FILE, SPEC_FILE, spec, {"coef": self.coef, "intercept": self.intercept}, self.blocks)
 
     @classmethod
     def load(cls, folder: Path) -> BusinessModel:
-        spec = json.loads((folder / SPEC_FILE).read_text(encoding="utf-8"))
-        with np.load(folder / ARRAYS_FILE, allow_pickle=False) as arrays:
-            blocks = [
-                TfidfBlock(b["name"], "char_wb", tuple(b["ngram_range"]), frozenset(), {t: i for i, t in enumerate(b["terms"])}, arrays[f"idf__{b['name']}"], float(b["weight"]))
-                for b in spec["blocks"]
-            ]
-            return cls(blocks, np.array(spec["classes"], dtype=object), arrays["coef"], arrays["intercept"], int(spec["text_columns"]))
+        spec, arrays, blocks = load_layer(folder, ARRAYS_FILE, SPEC_FILE)
+        return cls(blocks, np.array(spec["classes"], dtype=object), arrays["coef"], arrays["intercept"], int(spec["text_columns"]))
 
 
 def pool_by_company(company: pd.Series, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -177,8 +177,9 @@ def hidden_columns(model: BusinessModel, proba: np.ndarray, rows: np.ndarray, n:
 
 
 def pooled(roles: pd.DataFrame, company: pd.Series) -> pd.DataFrame:
-    """`roles` with the hidden per-ad probabilities replaced by the business-type columns, pooled
-    over the ads of each company in `roles` (its rows in the same order as `company`)."""
+    """`roles` with the hidden per-ad probabilities replaced by the business-type columns: the ad's own
+    answer (`business_type`, its name and confidence), and its company's, pooled over the ads of the
+    same company in `roles` (`company_business_type`, `company_ads`; rows in the order of `company`)."""
     hidden = [c for c in roles.columns if c.startswith(HIDDEN)]
     if not hidden:
         return roles
@@ -191,18 +192,21 @@ def pooled(roles: pd.DataFrame, company: pd.Series) -> pd.DataFrame:
         "business_type": np.full(n, None, dtype=object),
         "business_type_name": np.full(n, None, dtype=object),
         "business_type_confidence": np.full(n, np.nan),
-        "business_type_ads": np.zeros(n, dtype=np.int64),
+        "company_business_type": np.full(n, None, dtype=object),
+        "company_ads": np.zeros(n, dtype=np.int64),
     }
     if len(rows):
-        mean, ads = pool_by_company(pd.Series(company).iloc[rows], proba[rows])
-        best = mean.argmax(axis=1)
+        own = proba[rows]
+        best = own.argmax(axis=1)
         out["business_type"][rows] = classes[best]
         out["business_type_name"][rows] = [names.get(c, c) for c in classes[best]]
-        out["business_type_confidence"][rows] = np.round(mean[np.arange(len(rows)), best], 4)
-        out["business_type_ads"][rows] = ads
+        out["business_type_confidence"][rows] = np.round(own[np.arange(len(rows)), best], 4)
+        mean, ads = pool_by_company(pd.Series(company).iloc[rows], own)
+        out["company_business_type"][rows] = classes[mean.argmax(axis=1)]
+        out["company_ads"][rows] = ads
     result = roles.drop(columns=hidden)
     for c, v in out.items():
-        result[c] = pd.array(v, dtype="Int64" if c == "business_type_ads" else "float64" if c == "business_type_confidence" else "string")
+        result[c] = pd.array(v, dtype="Int64" if c == "company_ads" else "float64" if c == "business_type_confidence" else "string")
     return result
 
 
@@ -235,15 +239,14 @@ def business_metrics(truth, predicted) -> dict:
 
 def cross_validate_business(role_model, frame: pd.DataFrame, folds: int = 5, seed: int = 0, fractions=(1.0,), classifier: BusinessTypeClassifier | None = None) -> dict:
     """Business-type metrics from folds grouped by company (ads of one company never on both sides),
-    pooled by company as classify pools them, and per ad; with `fractions` < 1, the learning curve
-    (each training fold cut to that share of its companies)."""
+    per ad (the answer classify gives an ad) and pooled by company (its company's answer); with
+    `fractions` < 1, the learning curve (each training fold cut to that share of its companies)."""
     from .folds import grouped_folds
 
     classifier = classifier or BusinessTypeClassifier()
     frame = frame.reset_index(drop=True)
     y = frame["business_type"].to_numpy(dtype=object)
-    key = company_key(frame["company"]).fillna("\x00" + frame.index.astype(str).to_series(index=frame.index))
-    groups = pd.factorize(key)[0]
+    groups = company_groups(frame["company"])
     splits = grouped_folds(groups, y, folds, seed)
     rng = np.random.default_rng(seed)
     curve = {}
@@ -262,9 +265,9 @@ def cross_validate_business(role_model, frame: pd.DataFrame, folds: int = 5, see
             mean, _ = pool_by_company(test["company"], proba)
             pooled_pred[test_idx] = model.classes_[mean.argmax(axis=1)]
         curve[fraction] = {"pooled by company": business_metrics(y, pooled_pred), "per ad": business_metrics(y, single_pred)}
-    result = dict(curve[max(fractions)])
+    result = dict(curve[max(fractions)])  # "per ad" and "pooled by company"
     result["folds"] = len(splits)
     result["companies"] = int(len(np.unique(groups)))
     if len(fractions) > 1:
-        result["learning_curve"] = {f"{f:.0%}": {k: curve[f]["pooled by company"][k] for k in ("accuracy", "macro_f1", "to_b_vs_to_c_accuracy")} for f in fractions}
+        result["learning_curve"] = {f"{f:.0%}": {k: curve[f]["per ad"][k] for k in ("accuracy", "macro_f1", "to_b_vs_to_c_accuracy")} for f in fractions}
     return result

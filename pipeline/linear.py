@@ -130,6 +130,15 @@ class TfidfBlock:
         counts.sum_duplicates()
         return counts
 
+    def spec(self) -> dict:
+        """The block's state but its idf (which goes to the .npz), as JSON."""
+        return {"name": self.name, "analyzer": self.analyzer, "ngram_range": list(self.ngram_range), "stop_words": sorted(self.stop_words), "weight": self.weight, "terms": list(self.terms)}
+
+    @classmethod
+    def from_spec(cls, spec: dict, arrays) -> TfidfBlock:
+        vocabulary = {t: i for i, t in enumerate(spec["terms"])}
+        return cls(spec["name"], spec["analyzer"], tuple(spec["ngram_range"]), frozenset(spec["stop_words"]), vocabulary, arrays[f"idf__{spec['name']}"], float(spec["weight"]))
+
     def transform(self, documents: list[str]) -> sp.csr_matrix:
         x = self.counts(documents)
         np.log(x.data, x.data)
@@ -277,40 +286,39 @@ class LinearModel:
 
     def save(self, folder: Path) -> None:
         arrays = {"coef": self.coef, "intercept": self.intercept, "owner": self.owner}
-        arrays.update({f"idf__{b.name}": b.idf for b in self.blocks})
         view = self.title_view
         if view is not None:
             arrays.update({"title_coef": view.coef, "title_intercept": view.intercept})
-        np.savez_compressed(folder / ARRAYS_FILE, **arrays)
         spec = {
             "backend": self.backend,
             "classes": [str(c) for c in self.classes_],
             "temperature": self.temperature_,
             "title_view": None if view is None else {"columns": view.columns, "temperature": view.temperature},
-            "blocks": [
-                {"name": b.name, "analyzer": b.analyzer, "ngram_range": list(b.ngram_range), "stop_words": sorted(b.stop_words), "weight": b.weight, "terms": list(b.terms)}
-                for b in self.blocks
-            ],
         }
-        (folder / SPEC_FILE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        save_layer(folder, ARRAYS_FILE, SPEC_FILE, spec, arrays, self.blocks)
 
     @classmethod
     def load(cls, folder: Path) -> LinearModel:
-        spec = json.loads((folder / SPEC_FILE).read_text(encoding="utf-8"))
-        with np.load(folder / ARRAYS_FILE, allow_pickle=False) as arrays:
-            blocks = [
-                TfidfBlock(
-                    b["name"], b["analyzer"], tuple(b["ngram_range"]), frozenset(b["stop_words"]),
-                    {t: i for i, t in enumerate(b["terms"])}, arrays[f"idf__{b['name']}"], float(b["weight"]),
-                )
-                for b in spec["blocks"]
-            ]
-            view = spec.get("title_view")
-            title_view = None if view is None else TitleView(int(view["columns"]), arrays["title_coef"], arrays["title_intercept"], float(view["temperature"]))
-            return cls(
-                spec["backend"], blocks, np.array(spec["classes"], dtype=object), arrays["coef"], arrays["intercept"], arrays["owner"],
-                spec["temperature"], title_view,
-            )
+        spec, arrays, blocks = load_layer(folder, ARRAYS_FILE, SPEC_FILE)
+        view = spec.get("title_view")
+        title_view = None if view is None else TitleView(int(view["columns"]), arrays["title_coef"], arrays["title_intercept"], float(view["temperature"]))
+        return cls(
+            spec["backend"], blocks, np.array(spec["classes"], dtype=object), arrays["coef"], arrays["intercept"], arrays["owner"],
+            spec["temperature"], title_view,
+        )
+
+
+def save_layer(folder: Path, arrays_file: str, spec_file: str, spec: dict, arrays: dict, blocks: list[TfidfBlock]) -> None:
+    """A fitted layer as a NumPy archive (weights, idf; no pickle) and a JSON spec (the rest)."""
+    np.savez_compressed(folder / arrays_file, **arrays, **{f"idf__{b.name}": b.idf for b in blocks})
+    (folder / spec_file).write_text(json.dumps({**spec, "blocks": [b.spec() for b in blocks]}, ensure_ascii=False), encoding="utf-8")
+
+
+def load_layer(folder: Path, arrays_file: str, spec_file: str) -> tuple[dict, dict[str, np.ndarray], list[TfidfBlock]]:
+    spec = json.loads((folder / spec_file).read_text(encoding="utf-8"))
+    with np.load(folder / arrays_file, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    return spec, arrays, [TfidfBlock.from_spec(b, arrays) for b in spec["blocks"]]
 
 
 def _term(feature_name: str) -> str:

@@ -471,7 +471,7 @@ TITLES = {
     "examples_by_role": f"Example postings: the {EXAMPLES} most confidently labelled of each role",
     "confidence_histogram": "Confidence of the labels",
     "summary_to_b_employers": "The study's population: roles by module at to-B employers only (platform, service and hardware businesses)",
-    "business_types": "Postings by the employer's business type (pooled over each company's ads)",
+    "business_types": "Postings by the employer's business type (each posting's own reading)",
     "roles_by_business_type": "Roles by business type (to-B employers): postings, share of the type's to-B roles, estimate",
     "top_roles_by_business_type": f"What each business type hires most (top {TOP_ROLES} roles)",
 }

@@ -284,7 +284,7 @@ def cross_validate(
     # The same held-out ads with their title alone, as a title-only file would come.
     title_predicted = np.empty(len(data.frame), dtype=object)
     title_confidence, title_runner_up = np.empty(len(data.frame)), np.empty(len(data.frame))
-    X, y, w = data.X, data.y, data.weights
+    X, y = data.X, data.y
     splits = grouped_folds(repost_groups(X["description"]), y, folds, seed)
     if before is not None:
         before_keys, before_ids = _text_key(before.frame), before.frame["posting_id"]

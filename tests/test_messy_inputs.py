@@ -168,7 +168,6 @@ def test_evaluate_reports_title_only_accuracy(tmp_path, labels):
 
 
 def test_a_degenerate_estimator_falls_back_with_a_warning(tmp_path, shipped_model):
-    from pipeline.estimates import degenerate
     from pipeline.report import build_report, load_classified
 
     classified = tmp_path / "corpus.parquet"

@@ -142,7 +142,9 @@ def train_cli(
     business = result.model.metadata.get("business_type")
     if business and business.get("cv_metrics") and not as_json:
         cv = business["cv_metrics"]
-        print_business(cv["pooled by company"], f"business type, {cv['folds']}-fold cross-validation grouped by company ({cv['companies']:,} companies), pooled by company")
+        print_business(cv["per ad"], f"business type, {cv['folds']}-fold cross-validation grouped by company ({cv['companies']:,} companies)")
+        pooled = cv["pooled by company"]
+        stdout.print(f"pooled by company instead (company_business_type): accuracy {pooled['accuracy']:.3f}, macro-F1 {pooled['macro_f1']:.3f}, to-B vs to-C {pooled['to_b_vs_to_c_accuracy']:.3f}")
         if "learning_curve" in cv:
             points = ", ".join(f"{share} of the companies: macro-F1 {m['macro_f1']:.3f}, to-B vs to-C {m['to_b_vs_to_c_accuracy']:.3f}" for share, m in cv["learning_curve"].items())
             stdout.print(f"business type learning curve: {points}")
