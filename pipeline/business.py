@@ -129,14 +129,18 @@ class BusinessModel:
 
     def proba(self, text_features, frame: pd.DataFrame) -> np.ndarray:
         """Per-ad probabilities of each business type (columns in `classes_`), before pooling."""
-        matrices = [text_features]
+        # Block by block against its slice of the weights: stacking the blocks would copy the role
+        # features of every ad; each distinct company or industry is featurised once.
+        scores = text_features @ self.coef[:, : self.text_columns].T + self.intercept
+        start = self.text_columns
         for block in self.blocks:
             column = "company" if block.name == "company_chars" else "industry"
             values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index, dtype="string")
             codes, distinct = pd.factorize(values.fillna(""))
-            matrices.append(block.transform(_company_texts(distinct))[codes])
-        features = sp.hstack(matrices, format="csr")
-        return _softmax(features @ self.coef.T + self.intercept, 1.0)
+            weights = self.coef[:, start : start + len(block.terms)]
+            scores += (block.transform(_company_texts(distinct)) @ weights.T)[codes]
+            start += len(block.terms)
+        return _softmax(scores, 1.0)
 
     def save(self, folder: Path) -> None:
         spec = {"classes": [str(c) for c in self.classes_], "text_columns": self.text_columns}

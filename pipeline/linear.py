@@ -216,13 +216,11 @@ class LinearModel:
         body = np.bincount(row[features.indices >= self.title_view.columns], minlength=n)
         return body == 0
 
-    def _raw(self, features, title_only: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
-        """(rows, per-label scores, temperature) for each view that has rows."""
-        parts = []
-        full = np.flatnonzero(~title_only)
-        if len(full) or not title_only.any():
-            rows_of_full = features if len(full) == features.shape[0] else features[full]  # no copy in the usual case
-            parts.append((full, rows_of_full @ self.coef.T + self.intercept, self.temperature_))
+    def _raw(self, features, title_only: np.ndarray) -> list[tuple[np.ndarray | slice, np.ndarray, float]]:
+        """(rows, per-label scores, temperature) for each view that has rows, the title view last: it
+        overrides the full view's scores of its rows (scoring every row at once costs less than
+        copying the matrix without them)."""
+        parts = [(slice(None), features @ self.coef.T + self.intercept, self.temperature_)]
         if title_only.any():
             view, rows = self.title_view, np.flatnonzero(title_only)
             parts.append((rows, features[rows][:, : view.columns] @ view.coef.T + view.intercept, view.temperature))
