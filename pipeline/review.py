@@ -26,11 +26,12 @@ from .taxonomy import taxonomy
 
 STRATEGIES = ("uncertain", "rare", "random")
 # What selection and the sheet read from classified files.
-CLASSIFIED_COLUMNS = ["posting_id", "source", "title", "company", "description", "role", "confidence", "alternatives", "model", "raw_file", "raw_row"]
+CLASSIFIED_COLUMNS = ["posting_id", "source", "title", "company", "description", "role", "confidence", "alternatives", "model", "raw_file", "raw_row", "business_type"]
 SHEET = "to_label"
 TAXONOMY_SHEET = "taxonomy"
-# What a review sheet shows; `role`, `sure` and `note` are the person's to fill.
-SHEET_COLUMNS = ["id", "source", "title", "company", "description", "predicted", "confidence", "runner_up", "role", "sure", "note", "check"]
+BUSINESS_SHEET = "business_types"
+# What a review sheet shows; `role`, `sure`, `business_type` and `note` are the person's to fill.
+SHEET_COLUMNS = ["id", "source", "title", "company", "description", "predicted", "confidence", "runner_up", "role", "sure", "predicted_business_type", "business_type", "note", "check"]
 DESCRIPTION_CHARS = 3_000  # enough to decide; Excel's limit is 32,767
 
 
@@ -97,6 +98,8 @@ def review_table(selected: pd.DataFrame) -> pd.DataFrame:
             "runner_up": [runner_up(a) for a in selected["alternatives"].fillna("{}")],
             "role": "",
             "sure": pd.array([pd.NA] * len(selected), dtype="Int64"),
+            "predicted_business_type": col("business_type").to_numpy(),
+            "business_type": "",
             "note": "",
         }
     )
@@ -114,6 +117,12 @@ def taxonomy_table() -> pd.DataFrame:
     )
 
 
+def business_types_table() -> pd.DataFrame:
+    from .business import business_types
+
+    return pd.DataFrame([{"id": t, "中文": info["zh"], "to-B": "yes" if info["to_b"] else "no", "definition": info["definition"], "examples": info["examples"]} for t, info in business_types().items()])
+
+
 @dataclass
 class ReviewExport:
     path: Path
@@ -123,7 +132,10 @@ class ReviewExport:
 
 def label_studio_config() -> str:
     """The labelling config of a Label Studio project for these tasks: one role of the 26, a sureness."""
+    from .business import business_types
+
     choices = "\n".join(f"    <Choice value={quoteattr(taxonomy().label(r.id))}/>" for r in taxonomy().roles)
+    business = "\n".join(f"    <Choice value={quoteattr(t)}/>" for t in business_types())
     return f"""<View>
   <Header value="$title"/>
   <Text name="meta" value="$company"/>
@@ -138,6 +150,10 @@ def label_studio_config() -> str:
     <Choice value="2"/>
     <Choice value="1"/>
   </Choices>
+  <Header value="the employer's business type (who pays the employer)"/>
+  <Choices name="business_type" toName="ad" choice="single" showInline="true">
+{business}
+  </Choices>
 </View>
 """
 
@@ -145,7 +161,7 @@ def label_studio_config() -> str:
 def label_studio_tasks(table: pd.DataFrame, model_id: str | None) -> list[dict]:
     tasks = []
     for row in table.to_dict("records"):
-        data = {k: (None if pd.isna(v) else v) for k, v in row.items() if k not in ("role", "sure", "note")}
+        data = {k: (None if pd.isna(v) else v) for k, v in row.items() if k not in ("role", "sure", "business_type", "note")}
         task = {"data": data}
         if model_id:
             task["predictions"] = [
@@ -166,15 +182,20 @@ def write_review(selected: pd.DataFrame, output: str | os.PathLike, model_id: st
     table = review_table(selected)
     if output.suffix.lower() == ".xlsx":
         labels = len(taxonomy().roles)
+        business = business_types_table()
         style = SheetStyle(
-            widths={"id": 18, "source": 10, "title": 24, "company": 22, "description": 80, "predicted": 20, "confidence": 10, "runner_up": 40, "role": 24, "sure": 6, "note": 24, "check": 11},
+            widths={
+                "id": 18, "source": 10, "title": 24, "company": 22, "description": 80, "predicted": 20, "confidence": 10, "runner_up": 40, "role": 24,
+                "sure": 6, "predicted_business_type": 12, "business_type": 14, "note": 24, "check": 11,
+            },
             wrap=frozenset({"title", "company", "description", "runner_up"}),
             freeze_header=True,
-            lists={"role": f"={TAXONOMY_SHEET}!$A$2:$A${labels + 1}", "sure": '"1,2,3"'},
+            lists={"role": f"={TAXONOMY_SHEET}!$A$2:$A${labels + 1}", "sure": '"1,2,3"', "business_type": f"={BUSINESS_SHEET}!$A$2:$A${len(business) + 1}"},
         )
         definitions = SheetStyle(widths={"label": 28, "id": 18, "中文": 12, "English": 28, "module": 10, "definition": 100}, wrap=frozenset({"definition"}), freeze_header=True)
+        types = SheetStyle(widths={"id": 12, "中文": 14, "to-B": 6, "definition": 90, "examples": 60}, wrap=frozenset({"definition", "examples"}), freeze_header=True)
         with atomic_path(output) as tmp:
-            write_xlsx(tmp, {SHEET: table, TAXONOMY_SHEET: taxonomy_table()}, {SHEET: style, TAXONOMY_SHEET: definitions})
+            write_xlsx(tmp, {SHEET: table, TAXONOMY_SHEET: taxonomy_table(), BUSINESS_SHEET: business}, {SHEET: style, TAXONOMY_SHEET: definitions, BUSINESS_SHEET: types})
         return ReviewExport(output, len(table))
     if output.suffix.lower() == ".json":
         config = output.with_name(f"{output.stem}.label_config.xml")

@@ -109,14 +109,16 @@ def _label_studio_export(source) -> RawFile | None:
     for task in tasks:
         data = task.get("data") or {}
         kept = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
-        role = sure = None
+        role = sure = business_type = None
         for region in (kept[-1].get("result") or []) if kept else []:
             choices = (region.get("value") or {}).get("choices") or []
             if choices and region.get("from_name") == "sure":
                 sure = choices[0]
+            elif choices and region.get("from_name") == "business_type":
+                business_type = choices[0]
             elif choices and role is None:
                 role = choices[0]
-        rows.append({**{k: data.get(k) for k in ("id", "source", "title", "company", "description", "check")}, "role": role, "sure": sure})
+        rows.append({**{k: data.get(k) for k in ("id", "source", "title", "company", "description", "check")}, "role": role, "sure": sure, "business_type": business_type})
     buffer = io.BytesIO()
     pd.DataFrame(rows).astype("string").to_parquet(buffer, index=False)
     return RawFile(name=str(path), suffix=".parquet", data=buffer.getvalue())

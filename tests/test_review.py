@@ -50,13 +50,18 @@ def test_review_sheet_is_made_for_people(classified):
     assert result.exit_code == 0, result.output
     frame = _sheet(sheet)
     assert len(frame) == 50 and not frame.duplicated(["title", "description"]).any()
-    assert list(frame.columns) == ["id", "source", "title", "company", "description", "predicted", "confidence", "runner_up", "role", "sure", "note", "check"]
-    assert frame["role"].isna().all()
+    assert list(frame.columns) == [
+        "id", "source", "title", "company", "description", "predicted", "confidence", "runner_up", "role", "sure", "predicted_business_type", "business_type", "note", "check",
+    ]
+    assert frame["role"].isna().all() and frame["business_type"].isna().all()
+    assert frame["predicted_business_type"].isin(["platform", "service", "hardware", "to_c", "unclear"]).all()
     workbook = openpyxl.load_workbook(sheet)
     rows = workbook["to_label"]
     assert rows.freeze_panes == "A2" and rows.column_dimensions["E"].width == 80
     formulas = {str(v.sqref): v.formula1 for v in rows.data_validations.dataValidation}
     assert formulas["I2:I51"] == "=taxonomy!$A$2:$A$27" and formulas["J2:J51"] == '"1,2,3"'
+    assert formulas["L2:L51"] == "=business_types!$A$2:$A$6"  # a second drop-down, for the business type
+    assert pd.read_excel(sheet, sheet_name="business_types")["id"].tolist() == ["platform", "service", "hardware", "to_c", "unclear"]
     definitions = pd.read_excel(sheet, sheet_name="taxonomy")
     assert definitions["label"].tolist() == [taxonomy().label(r.id) for r in taxonomy().roles] and len(definitions) == 26
     assert all(c.data_type != "f" for s in workbook.worksheets for row in s.iter_rows() for c in row)
@@ -113,7 +118,7 @@ def test_label_studio_round_trip(classified, labels, small_base, tmp_path):
     result = CliRunner().invoke(app, ["review", str(out), "-n", "30", "-o", str(tasks_path)])
     assert result.exit_code == 0, result.output
     config = (tmp_path / "tasks.label_config.xml").read_text(encoding="utf-8")
-    assert config.count("<Choice value=") == 26 + 3 and 'name="role"' in config
+    assert config.count("<Choice value=") == 26 + 3 + 5 and 'name="role"' in config and 'name="business_type"' in config
     tasks = json.loads(tasks_path.read_text(encoding="utf-8"))
     assert len(tasks) == 30 and tasks[0]["predictions"][0]["result"][0]["value"]["choices"]
     # What Label Studio exports once a person has labelled them (its documented JSON format).
@@ -121,13 +126,17 @@ def test_label_studio_round_trip(classified, labels, small_base, tmp_path):
     exported = []
     for i, task in enumerate(tasks, 1):
         role = by_id.get(task["data"]["id"], "other")
-        result_ = [{"from_name": "role", "to_name": "ad", "type": "choices", "value": {"choices": [taxonomy().label(role)]}}]
+        result_ = [
+            {"from_name": "role", "to_name": "ad", "type": "choices", "value": {"choices": [taxonomy().label(role)]}},
+            {"from_name": "business_type", "to_name": "ad", "type": "choices", "value": {"choices": ["service"]}},
+        ]
         exported.append({"id": i, "data": task["data"], "annotations": [{"id": i, "result": result_, "was_cancelled": False}], "predictions": task["predictions"]})
     exported[0]["annotations"][0]["was_cancelled"] = True
     export = tmp_path / "export.json"
     export.write_text(json.dumps(exported, ensure_ascii=False), encoding="utf-8")
     data = load_labelled([export])
     assert len(data.frame) == 29 and any("1 rows without a role" in p for p in data.problems)
+    assert (data.frame["business_type"] == "service").all()  # the second question comes back too
     trained = CliRunner().invoke(app, ["train", str(small_base), "--add", str(export), "-o", str(tmp_path / "m"), "--folds", "0"])
     assert trained.exit_code == 0, trained.output
 
