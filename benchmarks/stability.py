@@ -30,6 +30,33 @@ def fitted(data: LabelledData, classifier: RoleClassifier, keep: np.ndarray) -> 
     return clone(classifier).fit(frame[["title", "description"]], frame["role"].to_numpy(dtype=object), sample_weight=frame["weight"].to_numpy())
 
 
+def perturbation(data: LabelledData, classifier: RoleClassifier, drop: int = 29, draws: int = 2, postings: int = 20_000) -> list[dict]:
+    """Per draw: the share of corpus postings whose role and status change, and the mean absolute
+    change of confidence, between the model fitted on all labels and one fitted without `drop`."""
+    corpus = pd.read_parquet(DATA_DIR / "corpus.parquet", columns=["posting_id", "title", "description"])
+    corpus = corpus[~corpus["posting_id"].isin(set(data.frame["posting_id"]))]
+    sample = corpus.sample(min(postings, len(corpus)), random_state=0)[["title", "description"]]
+    every = np.ones(len(data.frame), dtype=bool)
+    reference = classify_frame(fitted(data, classifier, every), sample, model_id="all")
+    results = []
+    for draw in range(draws):
+        keep = every.copy()
+        keep[np.random.default_rng(draw).choice(len(keep), drop, replace=False)] = False
+        other = classify_frame(fitted(data, classifier, keep), sample, model_id=f"draw{draw}")
+        results.append({
+            "draw": draw, "postings": len(sample),
+            "roles_changed": float((other["role"] != reference["role"]).mean()),
+            "statuses_changed": float((other["status"] != reference["status"]).mean()),
+            "mean_confidence_change": float((other["confidence"] - reference["confidence"]).abs().mean()),
+        })
+    return results
+
+
+def print_perturbation(results: list[dict], drop: int) -> None:
+    for r in results:
+        print(f"  without {drop} ads (draw {r['draw']}): roles changed {r['roles_changed']:.2%}, statuses {r['statuses_changed']:.2%}, mean |confidence change| {r['mean_confidence_change']:.4f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--drop", type=int, default=29)
@@ -38,25 +65,10 @@ def main() -> None:
     parser.add_argument("--param", action="append", default=[], help="a RoleClassifier parameter, e.g. other_clusters=1")
     args = parser.parse_args()
     params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.param)}
-    classifier = RoleClassifier(**params)
-    data = load_labelled()
-    corpus = pd.read_parquet(DATA_DIR / "corpus.parquet", columns=["posting_id", "title", "description"])
-    corpus = corpus[~corpus["posting_id"].isin(set(data.frame["posting_id"]))]
-    postings = corpus.sample(min(args.postings, len(corpus)), random_state=0)[["title", "description"]]
-    every = np.ones(len(data.frame), dtype=bool)
     started = time.perf_counter()
-    base = fitted(data, classifier, every)
-    seconds = time.perf_counter() - started
-    reference = classify_frame(base, postings, model_id="all")
-    print(f"params {params or 'shipped'}: fit on {len(data.frame):,} labels in {seconds:.0f}s; {len(postings):,} corpus postings")
-    for draw in range(args.draws):
-        keep = every.copy()
-        keep[np.random.default_rng(draw).choice(len(keep), args.drop, replace=False)] = False
-        other = classify_frame(fitted(data, classifier, keep), postings, model_id=f"draw{draw}")
-        role = (other["role"] != reference["role"]).mean()
-        status = (other["status"] != reference["status"]).mean()
-        confidence = (other["confidence"] - reference["confidence"]).abs().mean()
-        print(f"  without {args.drop} ads (draw {draw}): roles changed {role:.2%}, statuses {status:.2%}, mean |confidence change| {confidence:.4f}")
+    results = perturbation(load_labelled(), RoleClassifier(**params), args.drop, args.draws, args.postings)
+    print(f"params {params or 'shipped'}: {results[0]['postings']:,} corpus postings, {time.perf_counter() - started:.0f}s")
+    print_perturbation(results, args.drop)
 
 
 if __name__ == "__main__":

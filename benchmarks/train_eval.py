@@ -16,7 +16,9 @@ Then a check that the shipped hyper-parameters were not tuned to these folds: on
 module_weight are chosen by 5-fold CV on the 80% alone (by macro-F1 plus module accuracy, the two
 metrics of the quality bar); the baseline, the chosen and the shipped settings are scored on the 20%.
 
-Usage: python benchmarks/train_eval.py [--folds 5] [--skip-selection]
+Then the perturbation test (benchmarks/stability.py): retrained without 29 labels, how many predictions move.
+
+Usage: python benchmarks/train_eval.py [--folds 5] [--skip-selection] [--perturbation DRAWS]
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--skip-selection", action="store_true")
     parser.add_argument("--seeds", type=int, nargs="*", default=[], help="repeat the CV comparison with these fold seeds too")
+    parser.add_argument("--perturbation", type=int, default=2, metavar="DRAWS", help="the perturbation test of stability.py (0: skip)")
     args = parser.parse_args()
     data = load_labelled()
     print(f"{len(data.frame):,} labelled ads, {len(data.class_counts())} classes, {args.folds}-fold stratified CV, reposts kept in one fold\n")
@@ -133,6 +136,12 @@ def main() -> None:
             print(f"  seed {seed}: baseline {b['macro_f1']:.3f} / {b['module_accuracy']:.3f}   tobroles {o['macro_f1']:.3f} / {o['module_accuracy']:.3f}")
         gains = np.array(rows)
         print(f"  mean gain: macro-F1 {gains[:, 0].mean():+.3f} (sd {gains[:, 0].std():.3f}), module {gains[:, 1].mean():+.3f} (sd {gains[:, 1].std():.3f})")
+
+    if args.perturbation:
+        from stability import perturbation, print_perturbation  # benchmarks/ is on sys.path when run as a script
+
+        print("\nperturbation test: retrained without 29 labels (0.3%), 20,000 unlabelled corpus postings classified by both:")
+        print_perturbation(perturbation(data, RoleClassifier(), 29, args.perturbation), 29)
 
     if args.skip_selection:
         return
