@@ -191,7 +191,7 @@ def pooled(roles: pd.DataFrame, company: pd.Series) -> pd.DataFrame:
     proba = roles[hidden].to_numpy(dtype=float)
     rows = np.flatnonzero(~np.isnan(proba).any(axis=1))
     n = len(roles)
-    names = {t: info["zh"] for t, info in business_types().items()}
+    names = np.array([business_types()[c]["zh"] if c in business_types() else c for c in classes], dtype=object)
     out = {
         "business_type": np.full(n, None, dtype=object),
         "business_type_name": np.full(n, None, dtype=object),
@@ -203,7 +203,7 @@ def pooled(roles: pd.DataFrame, company: pd.Series) -> pd.DataFrame:
         own = proba[rows]
         best = own.argmax(axis=1)
         out["business_type"][rows] = classes[best]
-        out["business_type_name"][rows] = [names.get(c, c) for c in classes[best]]
+        out["business_type_name"][rows] = names[best]
         out["business_type_confidence"][rows] = np.round(own[np.arange(len(rows)), best], 4)
         mean, ads = pool_by_company(pd.Series(company).iloc[rows], own)
         out["company_business_type"][rows] = classes[mean.argmax(axis=1)]

@@ -1,6 +1,7 @@
 """Classification: a model's scores for postings → the columns users get (role, names, module,
-confidence, alternatives, status). Works with any model that has `features`, `proba_of_features`,
-`explain_features` and `classes_`: the shipped `LinearModel` (no scikit-learn) or a `RoleClassifier`.
+confidence, alternatives, status). Works with any model that has `features`, `title_only`,
+`proba_of_features`, `explain_features` and `classes_`: the shipped `LinearModel` (no scikit-learn) or
+a `RoleClassifier`.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def classify_frame(
     if len(rows):
         # Featurised once: tokenising is the costly step, and --explain reads the same matrix.
         features = classifier.features(postings.iloc[rows])
-        proba = classifier.proba_of_features(features)
+        title_only = classifier.title_only(features)
+        proba = classifier.proba_of_features(features, title_only)
         order = np.argsort(-proba, axis=1)
         classes = classifier.classes_
         # Per-class lookups, then one gather per column: no Python work per row but the JSON text.
@@ -94,18 +96,15 @@ def classify_frame(
         columns["alternatives"][rows] = [
             "{" + ", ".join(f"{quoted[j]}: {p:.4f}" for j, p in zip(js, ps)) + "}" for js, ps in zip(alternatives.tolist(), alt_proba.tolist())
         ]
-        threshold = np.full(len(rows), min_confidence)
-        if title_min_confidence is not None and hasattr(classifier, "title_only"):
-            threshold[classifier.title_only(features)] = title_min_confidence
+        threshold = np.where(title_only, min_confidence if title_min_confidence is None else title_min_confidence, min_confidence)
         columns["status"][rows] = np.where(needs_review(top1, top2, threshold, min_margin), "review", "ok")
-        if business is not None:
-            columns.update(hidden_columns(business, business.proba(features, postings.iloc[rows]), rows, n))
         if explain:
             columns["explanation"][rows] = [
                 "; ".join(f"{term} {w:+.2f}" for term, w in terms) for terms in classifier.explain_features(features, classes[best])
             ]
-    if business is not None and not len(rows):  # the same columns whatever the chunk holds
-        columns.update(hidden_columns(business, np.empty((0, len(business.classes_))), rows, n))
+    if business is not None:  # the same columns whatever the chunk holds
+        proba = business.proba(features, postings.iloc[rows]) if len(rows) else np.empty((0, len(business.classes_)))
+        columns.update(hidden_columns(business, proba, rows, n))
     return pd.DataFrame(
         {c: pd.array(v, dtype="float64" if c == "confidence" or c.startswith(HIDDEN) else "string") for c, v in columns.items()},
         index=postings.index,

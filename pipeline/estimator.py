@@ -287,9 +287,13 @@ class RoleClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.linear().predict_proba(check_frame(X))
 
-    def proba_of_features(self, features) -> np.ndarray:
+    def title_only(self, features) -> np.ndarray:
+        """The rows whose description gave no feature: the title view scores them."""
+        return self.linear().title_only(features)
+
+    def proba_of_features(self, features, title_only: np.ndarray | None = None) -> np.ndarray:
         """`predict_proba` from the matrix `features` gives, for callers that also explain."""
-        return self.linear().proba_of_features(features)
+        return self.linear().proba_of_features(features, title_only)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.linear().predict(check_frame(X))

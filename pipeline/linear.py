@@ -233,10 +233,13 @@ class LinearModel:
             scores[rows] = class_scores(raw, self.owner, len(self.classes_))
         return scores
 
-    def proba_of_features(self, features) -> np.ndarray:
+    def proba_of_features(self, features, title_only: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities of the classes; `title_only` (from `title_only`, when the caller needs it too)
+        saves finding those rows again."""
         features = features.tocsr()
+        title_only = self.title_only(features) if title_only is None else title_only
         proba = np.empty((features.shape[0], len(self.classes_)))
-        for rows, raw, temperature in self._raw(features, self.title_only(features)):
+        for rows, raw, temperature in self._raw(features, title_only):
             proba[rows] = _softmax(class_scores(raw, self.owner, len(self.classes_)), temperature)
         return proba
 

@@ -37,6 +37,7 @@ from .taxonomy import DEFAULT_MODEL, taxonomy
 
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
+BUSINESS_FILES = [BUSINESS_ARRAYS, BUSINESS_SPEC]  # a model trained with business-type labels has them
 # Our own classes plus the scikit-learn/numpy types that skops does not trust by default.
 TRUSTED_TYPES = [
     "pipeline.estimator.RoleClassifier",
@@ -187,7 +188,7 @@ def save_model(classifier, folder: str | os.PathLike, metadata: dict, card: str,
         arrays = [ARRAYS_FILE, SPEC_FILE]
         if business is not None:
             business.save(staging)
-            arrays += [BUSINESS_ARRAYS, BUSINESS_SPEC]
+            arrays += BUSINESS_FILES
         metadata = {
             "model_id": model_content_hash(classifier, business),
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -215,8 +216,9 @@ def save_model(classifier, folder: str | os.PathLike, metadata: dict, card: str,
     return Model(classifier, metadata, folder, business)
 
 
-def _checked_metadata(folder: Path, files: list[str]) -> dict:
-    """The folder's metadata, once its files exist, match their recorded hashes and the taxonomy."""
+def _checked_metadata(folder: Path, files: list[str], optional: list[str] = BUSINESS_FILES) -> dict:
+    """The folder's metadata, once its files (and those of `optional` that the metadata records)
+    exist, match their recorded hashes and the taxonomy."""
     meta_file = folder / METADATA_FILE
     if not meta_file.is_file() or not all((folder / f).is_file() for f in files):
         raise ModelError(f"{folder}: not a model folder (needs {', '.join(files)} and {METADATA_FILE}); train one with `tobroles train`")
@@ -225,7 +227,7 @@ def _checked_metadata(folder: Path, files: list[str]) -> dict:
     except json.JSONDecodeError as exc:
         raise ModelError(f"{meta_file}: not valid JSON ({exc})") from exc
     recorded = {MODEL_FILE: meta.get("file_sha256"), **(meta.get("linear_sha256") or {})}
-    for name in files:
+    for name in files + [f for f in optional if f in recorded]:
         if name not in recorded or recorded[name] is None:
             raise ModelError(f"{folder}: made by an older tobroles (no hash for {name}); retrain it with `tobroles train`")
         if _sha256(folder / name) != recorded[name]:
@@ -241,22 +243,18 @@ def _checked_metadata(folder: Path, files: list[str]) -> dict:
 def load_model(path: str | os.PathLike | None = None) -> Model:
     """Load a model folder (default: the shipped `models/default`) for classifying, verifying it first."""
     folder = Path(path) if path else DEFAULT_MODEL
-    with_business = BUSINESS_ARRAYS in ((_peek_metadata(folder).get("linear_sha256")) or {})
-    meta = _checked_metadata(folder, [ARRAYS_FILE, SPEC_FILE] + ([BUSINESS_ARRAYS, BUSINESS_SPEC] if with_business else []))
+    meta = _checked_metadata(folder, [ARRAYS_FILE, SPEC_FILE])
     try:
         linear = LinearModel.load(folder)
-        business = BusinessModel.load(folder) if with_business else None
+        business = _business_layer(folder, meta)
     except (ValueError, KeyError, OSError) as exc:
         raise ModelError(f"{folder}: its arrays cannot be read ({exc}); retrain it with `tobroles train`") from exc
     return Model(linear, meta, folder, business)
 
 
-def _peek_metadata(folder: Path) -> dict:
-    """The metadata as it stands (checked by _checked_metadata), to know which files to check."""
-    try:
-        return json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+def _business_layer(folder: Path, meta: dict) -> BusinessModel | None:
+    """The business-type layer, when the (checked) metadata records it."""
+    return BusinessModel.load(folder) if BUSINESS_ARRAYS in (meta.get("linear_sha256") or {}) else None
 
 
 def load_estimator(path: str | os.PathLike | None = None) -> Model:
@@ -278,5 +276,4 @@ def load_estimator(path: str | os.PathLike | None = None) -> Model:
     missing = [a for a in FITTED_ATTRIBUTES if not hasattr(classifier, a)]
     if missing:
         raise ModelError(f"{model_file}: made by an older tobroles (it lacks {missing}); retrain it with `tobroles train`")
-    business = BusinessModel.load(folder) if BUSINESS_ARRAYS in (meta.get("linear_sha256") or {}) else None
-    return Model(classifier, meta, folder, business)
+    return Model(classifier, meta, folder, _business_layer(folder, meta))

@@ -236,30 +236,30 @@ _YEARS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:-\s*\d+(?:\.\d+)?\s*)?年(以下|以�
 _DEGREES = [("博士", "博士"), ("硕士|研究生", "硕士"), ("本科", "本科"), ("大专|专科", "大专"), ("中专|中技|高中|技工|职高|初中|小学|中等", "中专/高中"), ("不限|无|未提及", "不限")]
 
 
+def _bucketed(values: pd.Series, bucket) -> pd.Series:
+    """`bucket` of each distinct value (boards write a few dozen), missing values UNKNOWN."""
+    text = values.astype("string")
+    return text.map({v: bucket(v) for v in text.dropna().unique()}).fillna(UNKNOWN).astype("string")
+
+
+def _experience(text: str) -> str:
+    found = _YEARS.search(text)
+    if found:
+        years = float(found.group(1))
+        if found.group(2) or years < 1:
+            return "1年以下"
+        return "1-3年" if years < 3 else "3-5年" if years < 5 else "5-10年" if years < 10 else "10年以上"
+    return "不限/应届" if _NO_EXPERIENCE.search(text) else UNKNOWN
+
+
 def experience_bucket(values: pd.Series) -> pd.Series:
     """'3年', '1-3年', '经验不限', '应届毕业生', '1年以下' → one of EXPERIENCE_BUCKETS (by the lower bound)."""
-    def bucket(text) -> str:
-        if pd.isna(text):
-            return UNKNOWN
-        found = _YEARS.search(str(text))
-        if found:
-            years = float(found.group(1))
-            if found.group(2) or years < 1:
-                return "1年以下"
-            return "1-3年" if years < 3 else "3-5年" if years < 5 else "5-10年" if years < 10 else "10年以上"
-        return "不限/应届" if _NO_EXPERIENCE.search(str(text)) else UNKNOWN
-
-    return values.map(bucket).astype("string")
+    return _bucketed(values, _experience)
 
 
 def education_bucket(values: pd.Series) -> pd.Series:
     """'统招本科', '大学专科', '中技/中专', '学历不限', '1-3年大专' → one of EDUCATION_BUCKETS."""
-    def bucket(text) -> str:
-        if pd.isna(text):
-            return UNKNOWN
-        return next((name for pattern, name in _DEGREES if re.search(pattern, str(text))), UNKNOWN)
-
-    return values.map(bucket).astype("string")
+    return _bucketed(values, lambda text: next((name for pattern, name in _DEGREES if re.search(pattern, text)), UNKNOWN))
 
 
 def grouped_by(frame: pd.DataFrame, column: str, bucket, order: list[str]) -> pd.DataFrame | None:

@@ -144,11 +144,10 @@ def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[
             if "role" not in original.columns:
                 raise TrainingDataError(f"{batch.raw.name}: no `role` column; labelled data needs one (role id or 中文 name)")
             rows = batch.postings[["posting_id", "title", "description", "company", "industry", "raw_file", "raw_row"]].copy()
-            labels = original["role"].astype("string").str.strip().replace("", pd.NA)
+            labels, roles = _labels(original, "role", lambda label: _resolve(t, label))
             blank = labels.isna().to_numpy()
             labelled_in[batch.raw.name] = labelled_in.get(batch.raw.name, 0) + int((~blank).sum())
-            role_of = {label: _resolve(t, label) for label in labels.dropna().unique()}
-            rows["role"] = labels.map(role_of).to_numpy(dtype=object)
+            rows["role"] = roles.to_numpy(dtype=object)
             unknown = ~blank & rows["role"].isna().to_numpy()
             for label, raw_row in zip(labels[unknown], rows.loc[unknown, "raw_row"]):
                 problems.append(f"{batch.raw.name} row {raw_row}: unknown role {label!r} (see `tobroles roles`)")
@@ -192,10 +191,19 @@ def load_labelled(sources: list[str | os.PathLike] | None = None, columns: dict[
     return LabelledData(frame, problems, files)
 
 
+def _labels(original: pd.DataFrame, column: str, resolve) -> tuple[pd.Series, pd.Series]:
+    """A label column as written (stripped, blank as missing) and resolved to ids (None where
+    `resolve` knows no such label); both missing when the file has no such column."""
+    if column not in original.columns:
+        missing = pd.Series(None, index=original.index, dtype=object)
+        return missing.astype("string"), missing
+    labels = original[column].astype("string").str.strip().replace("", pd.NA)
+    return labels, labels.map({label: resolve(label) for label in labels.dropna().unique()}).astype(object)
+
+
 def _business_types(rows: pd.DataFrame, original: pd.DataFrame, name: str) -> list[str]:
     """The employer's business type where the file gives one (id or 中文 name); unknown ones listed."""
-    labels = original["business_type"].astype("string").str.strip().replace("", pd.NA)
-    resolved = labels.map({v: business.resolve(v) for v in labels.dropna().unique()}).astype(object)
+    labels, resolved = _labels(original, "business_type", business.resolve)
     rows["business_type"] = resolved.to_numpy(dtype=object)
     unknown = labels.notna() & resolved.isna()
     return [f"{name} row {r}: unknown business type {v!r} (one of {', '.join(business.business_types())}); left out of the business model" for v, r in zip(labels[unknown], rows.loc[unknown.to_numpy(), "raw_row"])]
@@ -204,14 +212,8 @@ def _business_types(rows: pd.DataFrame, original: pd.DataFrame, name: str) -> li
 def _second_reading(rows: pd.DataFrame, original: pd.DataFrame, t) -> None:
     """Labels read twice (`role_2`, and `role_adjudicated` where the two readings differ): the
     adjudicated reading becomes the label, the other one `role_alt`; both readings are kept."""
-    def resolved(column: str) -> pd.Series:
-        if column not in original.columns:
-            return pd.Series(None, index=original.index, dtype=object)
-        labels = original[column].astype("string").str.strip().replace("", pd.NA)
-        return labels.map({v: _resolve(t, v) for v in labels.dropna().unique()}).astype(object)
-
     first = pd.Series(rows["role"].to_numpy(dtype=object), index=original.index)
-    second, adjudicated = resolved("role_2"), resolved("role_adjudicated")
+    second, adjudicated = (_labels(original, column, lambda label: _resolve(t, label))[1] for column in ("role_2", "role_adjudicated"))
     differ = first.notna() & second.notna() & (first != second)
     truth = first.where(~(differ & adjudicated.notna()), adjudicated)
     # The reading that lost; none when the adjudicator chose a third role.

@@ -160,6 +160,7 @@ class FileSummary:
     hidden_characters: int = 0
     rejects: list[Reject] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # sheets or tables with no postings in them
 
     def check(self) -> None:
         """Flag what a person should look at: nothing is dropped silently."""
@@ -272,7 +273,7 @@ def read_postings(
             tables = [read_pages(run, kind, chunk_rows)] if page else read_tables(raw, chunk_rows, kind)
             for table in tables:
                 yield from _table_batches(raw, table, summary, columns, page)
-            if not summary.layout and summary.note.startswith("skipped"):
+            if not summary.layout and summary.skipped:
                 raise SourceError(f"{raw.name}: no table of it holds postings ({summary.note})")
             if not summary.layout and not summary.rejects:
                 summary.note = "no rows"
@@ -297,6 +298,7 @@ def _table_batches(raw: RawFile, table: Table, summary: FileSummary, columns, pa
                 if table.sheet is None:
                     raise
                 # A notes sheet or a scraper's own bookkeeping table beside the postings: said, not read.
+                summary.skipped.append(table.sheet)
                 summary.note = "; ".join(filter(None, [summary.note, f"skipped {table.format} table {table.sheet!r}: no column of titles or descriptions"]))
                 return
             summary.layout, summary.format = layout.name, table.describe()

@@ -82,26 +82,36 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _UNREADABLE = re.compile(r"[\ufffd\ue000-\uf8ff\u3040-\u30ff\u0370-\u04ff\u2500-\u257f\u3100-\u312f]")
 
 
-def _common_in(char: str, encoding: str) -> bool:
-    """Whether a Han character is among the ~5,000 everyday characters of the script `encoding`
-    stands for: GB2312 level 1 for simplified text, Big5's frequent block (A440-C67E) for traditional;
-    GB18030 writes both."""
-    if encoding == "gb18030" and _common_in(char, "gb2312"):
-        return True
+def _everyday(char: str, codec: str, first: int, last: int) -> bool:
+    """Whether `char` is a two-byte character of `codec` whose lead byte is in [first, last]: GB2312's
+    level 1 (B0-D7) and Big5's frequent block (A4-C6) hold the ~5,000 everyday characters of each script."""
     try:
-        code = char.encode("gb2312" if encoding == "gb2312" else "cp950")
+        code = char.encode(codec)
     except UnicodeEncodeError:
         return False
-    return len(code) == 2 and (0xB0 <= code[0] <= 0xD7 if encoding == "gb2312" else 0xA4 <= code[0] <= 0xC6)
+    return len(code) == 2 and first <= code[0] <= last
+
+
+def _common_in(char: str, encoding: str) -> bool:
+    """Whether a Han character is everyday writing in the script `encoding` stands for (GB18030 writes
+    both scripts; cp950 traditional only)."""
+    traditional = _everyday(char, "cp950", 0xA4, 0xC6)
+    return traditional if encoding == "cp950" else traditional or _everyday(char, "gb2312", 0xB0, 0xD7)
 
 
 def readability(text: str, encoding: str) -> float:
     """The share of the Han characters and telltale symbols of a decoded text that read as everyday
     writing in that encoding's script: text decoded with the wrong codec turns into rare characters,
-    kana, Greek, box drawing and private-use code points."""
-    counts = Counter(text)
-    good = sum(n for c, n in counts.items() if _HAN.match(c) and _common_in(c, encoding))
-    bad = sum(n for c, n in counts.items() if (_HAN.match(c) and not _common_in(c, encoding)) or _UNREADABLE.match(c))
+    kana, Greek, box drawing and private-use code points. Each distinct character is judged once."""
+    good = bad = 0
+    for char, n in Counter(text).items():
+        if _HAN.match(char):
+            if _common_in(char, encoding):
+                good += n
+            else:
+                bad += n
+        elif _UNREADABLE.match(char):
+            bad += n
     return good / (good + bad) if good + bad else 0.0
 
 
