@@ -31,7 +31,6 @@ from .tokenize import TOKEN_PATTERN, get_tokenizer
 ARRAYS_FILE = "linear.npz"
 SPEC_FILE = "linear.json"
 _TOKEN = re.compile(TOKEN_PATTERN)
-_WHITE_SPACES = re.compile(r"\s\s+")
 
 
 def _as_text(values) -> list[str]:
@@ -82,20 +81,61 @@ def _word_ngrams(text: str, stop_words: frozenset, ngram_range: tuple[int, int])
     return grams
 
 
-def _char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
-    grams = []
-    low, high = ngram_range
-    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
-        word = f" {word} "
-        for n in range(low, high + 1):
-            offset = 0
-            grams.append(word[offset : offset + n])
-            while offset + n < len(word):
-                offset += 1
-                grams.append(word[offset : offset + n])
-            if offset == 0:  # a word shorter than n counts once
-                break
-    return grams
+# Every code point fits in 21 bits, so a character n-gram of up to three characters packs into an int64.
+_CODE_BITS = 21
+MAX_CHAR_GRAM = 3
+
+
+def _pack(codes: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    key = np.zeros(len(starts), dtype=np.int64)
+    for k in range(n):
+        key = (key << _CODE_BITS) | codes[starts + k]
+    return key
+
+
+def _char_gram_keys(terms: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """For each n-gram length, the packed keys of the vocabulary's terms (sorted) and their columns."""
+    lookup = {}
+    lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+    for n in np.unique(lengths):
+        columns = np.flatnonzero(lengths == n)
+        codes = np.frombuffer("".join(terms[columns]).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        keys = _pack(codes, np.arange(len(columns)) * n, int(n))
+        order = np.argsort(keys)
+        lookup[int(n)] = (keys[order], columns[order])
+    return lookup
+
+
+def count_char_wb(documents: list[str], lookup: dict[int, tuple[np.ndarray, np.ndarray]], ngram_range: tuple[int, int], dtype=np.float32) -> sp.csr_matrix:
+    """Counts of scikit-learn's `char_wb` n-grams (every n-gram of each lower-cased word padded with one
+    space on either side), in NumPy: the words' characters as code points, each n-gram packed into an
+    integer and looked up by binary search. A Python loop over n-grams costs about 15 µs per title."""
+    words = [doc.lower().split() for doc in documents]
+    per_doc = np.fromiter(map(len, words), dtype=np.int64, count=len(documents))
+    padded = [f" {w} " for ws in words for w in ws]
+    lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
+    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    word_of = np.repeat(np.arange(len(padded)), lengths)
+    word_end = np.cumsum(lengths)[word_of]
+    row_of = np.repeat(np.arange(len(documents)), per_doc)[word_of]
+    positions = np.arange(len(codes))
+    rows, columns = [], []
+    for n in range(ngram_range[0], ngram_range[1] + 1):
+        if n not in lookup:
+            continue
+        keys, key_columns = lookup[n]
+        starts = positions[positions + n <= word_end]
+        grams = _pack(codes, starts, n)
+        at = np.searchsorted(keys, grams).clip(max=len(keys) - 1)
+        found = keys[at] == grams
+        rows.append(row_of[starts[found]])
+        columns.append(key_columns[at[found]])
+    rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    columns = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+    vocabulary_size = sum(len(keys) for keys, _ in lookup.values())
+    counts = sp.csr_matrix((np.ones(len(rows), dtype=dtype), (rows, columns)), shape=(len(documents), vocabulary_size), dtype=dtype)
+    counts.sum_duplicates()
+    return counts
 
 
 @dataclass
@@ -113,14 +153,20 @@ class TfidfBlock:
     def __post_init__(self) -> None:
         self.terms = vocabulary_terms(self.vocabulary)
         self._terms = pa.array(self.terms, type=pa.large_string())
+        if self.analyzer == "char_wb":
+            if self.ngram_range[1] > MAX_CHAR_GRAM:
+                raise ValueError(f"{self.name}: character n-grams of up to {MAX_CHAR_GRAM} characters, not {self.ngram_range[1]}")
+            self._char_keys = _char_gram_keys(self.terms)
 
     def counts(self, documents: list[str]) -> sp.csr_matrix:
         if self.analyzer == "unigrams":
             return count_unigrams(documents, self._terms)
+        if self.analyzer == "char_wb":
+            return count_char_wb(documents, self._char_keys, self.ngram_range)
         rows, columns = [], []
         get = self.vocabulary.get
         for row, doc in enumerate(documents):
-            grams = _char_wb_ngrams(doc, self.ngram_range) if self.analyzer == "char_wb" else _word_ngrams(doc, self.stop_words, self.ngram_range)
+            grams = _word_ngrams(doc, self.stop_words, self.ngram_range)
             found = [c for c in map(get, grams) if c is not None]
             columns += found
             rows += [row] * len(found)
