@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from rich.progress import Progress
 
@@ -78,8 +79,21 @@ class ClassifyResult:
         return [f for f in self.files if f.note.startswith("error")]
 
 
-def chunk_roles(model: Model, postings: pd.DataFrame, options: ClassifyOptions) -> pd.DataFrame:
-    """The role columns for one chunk of normalised postings."""
+def distinct_rows(texts: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """(codes, distinct): the distinct rows of `texts` in order of first appearance, and for each row
+    of `texts` the position of its copy in `distinct`. Exact (no hashing), so two ads are scored as
+    one only when every field the models read is the same."""
+    codes = np.zeros(len(texts), dtype=np.int64)
+    for column in texts.columns:
+        # Combining two codes stays below len(texts)**2: no overflow, whatever the number of columns.
+        field_codes, uniques = pd.factorize(texts[column], use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * len(uniques) + field_codes)
+    first = np.unique(codes, return_index=True)[1]
+    return codes, texts.iloc[first].reset_index(drop=True)
+
+
+def score(model: Model, postings: pd.DataFrame, options: ClassifyOptions) -> pd.DataFrame:
+    """The role columns for normalised postings, row by row."""
     own = options.min_confidence is None  # the model's thresholds, one for full ads, one for titles alone
     return classify_frame(
         model.classifier,
@@ -92,6 +106,13 @@ def chunk_roles(model: Model, postings: pd.DataFrame, options: ClassifyOptions) 
         explain=options.explain,
         business=model.business,
     )
+
+
+def chunk_roles(model: Model, postings: pd.DataFrame, options: ClassifyOptions) -> pd.DataFrame:
+    """The role columns for one chunk of normalised postings. Real exports repeat ads (reposts, the
+    same ad in several cities), so each distinct ad is scored once."""
+    codes, distinct = distinct_rows(postings[TEXT_FIELDS])
+    return score(model, distinct, options).iloc[codes].set_axis(postings.index)
 
 
 # Worker processes keep the model they loaded; the parent sends them only titles and descriptions.
@@ -116,7 +137,7 @@ def _worker_pool(model: Model, model_path, jobs: int):
 
 
 def _roles_in_worker(texts: pd.DataFrame, options: ClassifyOptions) -> pd.DataFrame:
-    return chunk_roles(_worker_model, texts, options)
+    return score(_worker_model, texts, options)
 
 
 def _tally(result: ClassifyResult, chunk: pd.DataFrame) -> None:
@@ -195,24 +216,24 @@ def classify_files(
             # Workers get pieces of a chunk, so that both stay busy to the end; at most two pieces per
             # worker are in flight, which bounds memory whatever the input size.
             piece = max(1_000, chunk_rows // (2 * jobs))
-            pending: deque = deque()  # (batch, its number of pieces, piece's roles), in input order
+            pending: deque = deque()  # (batch, its number of pieces, where its rows are, piece's roles), in input order
             finished: list[pd.DataFrame] = []
 
             def collect() -> None:
-                batch, pieces, roles = pending.popleft()
+                batch, pieces, codes, roles = pending.popleft()
                 finished.append(roles.get())
                 if len(finished) == pieces:
-                    emit(labelled(batch, pd.concat(finished, ignore_index=True)))
+                    emit(labelled(batch, pd.concat(finished, ignore_index=True).iloc[codes]))
                     finished.clear()
 
             for batch in posting_batches():
-                texts = batch.postings[TEXT_FIELDS]
+                codes, texts = distinct_rows(batch.postings[TEXT_FIELDS])
                 if len(texts) == 0:
                     emit(labelled(batch, chunk_roles(model, batch.postings, options)))
                     continue
                 starts = range(0, len(texts), piece)
                 for start in starts:
-                    pending.append((batch, len(starts), pool.apply_async(_roles_in_worker, (texts.iloc[start : start + piece], options))))
+                    pending.append((batch, len(starts), codes, pool.apply_async(_roles_in_worker, (texts.iloc[start : start + piece], options))))
                     while len(pending) > 2 * jobs:
                         collect()
             while pending:

@@ -187,3 +187,15 @@ def test_classify_command(tmp_path, raw_board_csv):
 def test_options_are_validated():
     with pytest.raises(ValueError, match="min_confidence"):
         ClassifyOptions(min_confidence=2)
+
+
+def test_repeated_ads_are_scored_once_and_come_out_as_if_scored_each(shipped_model, corpus_sample):
+    ads = corpus_sample.head(40)[batch.TEXT_FIELDS].reset_index(drop=True)
+    other_company = ads.iloc[[3]].assign(company="另一家公司")  # same ad text, another employer: kept apart
+    no_title = ads.iloc[[5]].assign(title=pd.NA)
+    chunk = pd.concat([ads, ads.iloc[::-1], other_company, no_title, ads.iloc[[0, 0, 7]]], ignore_index=True)
+    codes, distinct = batch.distinct_rows(chunk)
+    assert len(distinct) == 42 and len(codes) == len(chunk)
+    pd.testing.assert_frame_equal(distinct.iloc[codes].reset_index(drop=True), chunk)
+    options = batch.ClassifyOptions()
+    pd.testing.assert_frame_equal(batch.chunk_roles(shipped_model, chunk, options), batch.score(shipped_model, chunk, options))
