@@ -3,8 +3,9 @@
 Two inputs, each configuration its own process, printing seconds, postings/s and peak RSS:
 - a 40,000-row CSV of the labelled ads repeated (title, company, city, description), the file the
   speed goal is stated on: the plain pipeline (benchmarks/plain_classify.py: read_csv, jieba.lcut,
-  TfidfVectorizer + LinearSVC, to_csv) against `tobroles classify in.csv -o out.csv` (defaults),
-  and the ratio of the two;
+  TfidfVectorizer + LinearSVC, to_csv, one process) against `tobroles classify in.csv -o out.csv`
+  (defaults: one worker per core, since the file is larger than a chunk) and against the same with
+  `--jobs 1` (one process, like the plain pipeline), and the ratios;
 - N postings of the bundled corpus (Parquet): tobroles with --jobs 1 and 2, and dask; the plain
   pipeline up to --plain-max rows.
 First, start-up: `tobroles --help` and classifying a 12-row CSV, --startup-runs times each (median,
@@ -85,6 +86,10 @@ def startup(tobroles: list[str], folder: Path, runs: int) -> None:
         print(f"start-up {name:<78} median {seconds[len(seconds) // 2]:.2f}s  min {seconds[0]:.2f}s  max {seconds[-1]:.2f}s  ({runs} runs)", flush=True)
 
 
+def ratios(timings: dict[str, float]) -> str:
+    return f"{timings['plain'] / timings['tobroles']:.1f}x (defaults), {timings['plain'] / timings['tobroles --jobs 1']:.1f}x (--jobs 1)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--csv-rows", type=int, default=40_000)
@@ -107,13 +112,14 @@ def main() -> None:
         for name, cmd in [
             ("plain", [*plain, "run", str(tmp / "plain.pkl"), str(source), str(tmp / "plain.csv")]),
             ("tobroles", [*tobroles, "classify", str(source), "-o", str(tmp / "tobroles.csv")]),
+            ("tobroles --jobs 1", [*tobroles, "classify", str(source), "-o", str(tmp / "tobroles1.csv"), "--jobs", "1"]),
         ]:
             seconds, rss = run(cmd)
             timings[name] = seconds
             row = {"postings": args.csv_rows, "input": "csv", "config": name, "seconds": round(seconds, 2), "postings_per_s": round(args.csv_rows / seconds), "peak_rss_mib": round(rss)}
             results.append(row)
             print(json.dumps(row), flush=True)
-        print(f"tobroles is {timings['plain'] / timings['tobroles']:.1f}x the plain pipeline on the {args.csv_rows:,}-row CSV", flush=True)
+        print(f"tobroles is {ratios(timings)} the plain pipeline on the {args.csv_rows:,}-row CSV", flush=True)
         for n in args.sizes:
             source = build_input(n, tmp)
             configs = []
@@ -129,10 +135,10 @@ def main() -> None:
                 results.append(row)
                 print(json.dumps(row), flush=True)
     print()
-    print(f"{'postings':>9} {'input':<8} {'config':<15} {'seconds':>8} {'postings/s':>11} {'peak RSS MiB':>13}")
+    print(f"{'postings':>9} {'input':<8} {'config':<17} {'seconds':>8} {'postings/s':>11} {'peak RSS MiB':>13}")
     for r in results:
-        print(f"{r['postings']:>9,} {r['input']:<8} {r['config']:<15} {r['seconds']:>8.1f} {r['postings_per_s']:>11,} {r['peak_rss_mib']:>13,}")
-    print(f"ratio on the CSV: {timings['plain'] / timings['tobroles']:.1f}x")
+        print(f"{r['postings']:>9,} {r['input']:<8} {r['config']:<17} {r['seconds']:>8.1f} {r['postings_per_s']:>11,} {r['peak_rss_mib']:>13,}")
+    print(f"ratio on the CSV: {ratios(timings)}")
     print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
 

@@ -35,6 +35,11 @@ from .ingest.sources import SourceError, iter_files
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_ROWS = 20_000
+# jobs=AUTO: inputs that fill a chunk are classified by one worker per core (at most MAX_AUTO_JOBS:
+# beyond that, reading and writing in the parent process is the bottleneck); smaller ones in-process,
+# where starting workers would cost more than it saves.
+AUTO = 0
+MAX_AUTO_JOBS = 4
 # What the models read of a posting: the role model its title and description, the business-type model
 # also its company and industry.
 TEXT_FIELDS = ["title", "description", "company", "industry"]
@@ -125,6 +130,10 @@ def _init_worker(model_path: str | None) -> None:
         _worker_model = load_model(model_path)
 
 
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _worker_pool(model: Model, model_path, jobs: int):
     """Worker processes holding the model: forked ones share the parent's copy, spawned ones load it."""
     global _worker_model
@@ -153,7 +162,7 @@ def classify_files(
     model: Model | str | os.PathLike | None = None,
     options: ClassifyOptions = ClassifyOptions(),
     columns: dict[str, str] | None = None,
-    jobs: int = 1,
+    jobs: int = AUTO,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: bool = False,
     excel_safe: bool = False,
@@ -163,11 +172,12 @@ def classify_files(
 
     One input file keeps its own columns; several files are written in the canonical schema, whose
     raw_file and raw_row point back to each input row. The output is written atomically. `bom`: a
-    CSV output starts with a UTF-8 byte order mark (for Excel on Windows).
+    CSV output starts with a UTF-8 byte order mark (for Excel on Windows). `jobs`: worker processes;
+    AUTO (0) starts one per core once the input fills a chunk.
     """
     started = time.perf_counter()
-    if jobs < 1:
-        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if jobs < 0:
+        raise ValueError(f"jobs must be >= 1, or 0 for one per core; got {jobs}")
     model_path = model.path if isinstance(model, Model) else (model or DEFAULT_MODEL)
     model = model if isinstance(model, Model) else load_model(model_path)
     result = ClassifyResult(output=str(output), model_id=model.id)
@@ -208,36 +218,46 @@ def classify_files(
             # pieces the workers scored it in.
             return with_roles(base(batch), pooled(roles.reset_index(drop=True), batch.postings["company"]))
 
-        if jobs == 1:
-            for batch in posting_batches():
+        pool = None
+
+        def start_pool(workers: int):
+            # Forked while no progress thread runs: a child must not inherit a lock that thread holds.
+            bar.stop()
+            try:
+                return stack.enter_context(_worker_pool(model, model_path, workers))
+            finally:
+                bar.start()
+
+        if jobs > 1:
+            pool = start_pool(jobs)
+        # Workers get pieces of a chunk's distinct ads, so that all stay busy to the end; at most two
+        # pieces per worker are in flight, which bounds memory whatever the input size.
+        pending: deque = deque()  # (batch, its number of pieces, where its rows are, piece's roles), in input order
+        finished: list[pd.DataFrame] = []
+
+        def collect() -> None:
+            batch, pieces, codes, roles = pending.popleft()
+            finished.append(roles.get())
+            if len(finished) == pieces:
+                emit(labelled(batch, pd.concat(finished, ignore_index=True).iloc[codes]))
+                finished.clear()
+
+        for batch in posting_batches():
+            if pool is None and jobs == AUTO and len(batch.postings) >= chunk_rows and usable_cores() > 1:
+                jobs = min(usable_cores(), MAX_AUTO_JOBS)
+                pool = start_pool(jobs)
+            if pool is None or batch.postings.empty:  # no rows: nothing to keep in order
                 emit(labelled(batch, chunk_roles(model, batch.postings, options)))
-        else:
-            pool = stack.enter_context(_worker_pool(model, model_path, jobs))
-            # Workers get pieces of a chunk, so that both stay busy to the end; at most two pieces per
-            # worker are in flight, which bounds memory whatever the input size.
+                continue
+            codes, texts = distinct_rows(batch.postings[TEXT_FIELDS])
             piece = max(1_000, chunk_rows // (2 * jobs))
-            pending: deque = deque()  # (batch, its number of pieces, where its rows are, piece's roles), in input order
-            finished: list[pd.DataFrame] = []
-
-            def collect() -> None:
-                batch, pieces, codes, roles = pending.popleft()
-                finished.append(roles.get())
-                if len(finished) == pieces:
-                    emit(labelled(batch, pd.concat(finished, ignore_index=True).iloc[codes]))
-                    finished.clear()
-
-            for batch in posting_batches():
-                codes, texts = distinct_rows(batch.postings[TEXT_FIELDS])
-                if len(texts) == 0:
-                    emit(labelled(batch, chunk_roles(model, batch.postings, options)))
-                    continue
-                starts = range(0, len(texts), piece)
-                for start in starts:
-                    pending.append((batch, len(starts), codes, pool.apply_async(_roles_in_worker, (texts.iloc[start : start + piece], options))))
-                    while len(pending) > 2 * jobs:
-                        collect()
-            while pending:
-                collect()
+            starts = range(0, len(texts), piece)
+            for start in starts:
+                pending.append((batch, len(starts), codes, pool.apply_async(_roles_in_worker, (texts.iloc[start : start + piece], options))))
+                while len(pending) > 2 * jobs:
+                    collect()
+        while pending:
+            collect()
         postings_files = [f for f in result.files if f.layout not in ("company-table", "tag-table")]
         for summary in result.files:
             summary.check()

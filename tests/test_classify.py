@@ -119,12 +119,23 @@ def test_a_1_mb_description_and_gbk_input(tmp_path):
     assert len(frame["职位详情"].iloc[0]) == len(long)
 
 
-def test_jobs_2_equals_jobs_1(tmp_path, corpus_sample):
+def test_workers_write_what_one_process_writes(tmp_path, corpus_sample, monkeypatch):
     source = tmp_path / "in.parquet"
-    corpus_sample.to_parquet(source)
-    classify_files([source], tmp_path / "a.parquet", chunk_rows=30)
+    pd.concat([corpus_sample, corpus_sample.iloc[::3]], ignore_index=True).to_parquet(source)  # repeated ads too
+    classify_files([source], tmp_path / "a.parquet", chunk_rows=30, jobs=1)
     classify_files([source], tmp_path / "b.parquet", chunk_rows=30, jobs=2)
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet"))
+    monkeypatch.setattr(batch, "usable_cores", lambda: 2)  # the default starts workers for inputs past a chunk
+    started = []
+    real_pool = batch._worker_pool
+    monkeypatch.setattr(batch, "_worker_pool", lambda *a: started.append(a[2]) or real_pool(*a))
+    classify_files([source], tmp_path / "c.parquet", chunk_rows=30)
+    classify_files([source], tmp_path / "d.parquet", chunk_rows=10_000)
+    assert started == [2], "workers for the input larger than a chunk only"
+    for name in "bc":
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / f"{name}.parquet"))
+    # One chunk pools each company's ads over the whole input: compared with one process doing the same.
+    classify_files([source], tmp_path / "e.parquet", chunk_rows=10_000, jobs=1)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "d.parquet"), pd.read_parquet(tmp_path / "e.parquet"))
 
 
 def test_an_interrupted_write_leaves_no_output(tmp_path, corpus_sample, monkeypatch):
@@ -143,7 +154,7 @@ def test_an_interrupted_write_leaves_no_output(tmp_path, corpus_sample, monkeypa
 
     monkeypatch.setattr(batch, "chunk_roles", dying)
     with pytest.raises(KeyboardInterrupt):
-        classify_files([source], out, chunk_rows=50)
+        classify_files([source], out, chunk_rows=50, jobs=1)
     assert out.read_bytes() == b"previous result", "the old output is untouched"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet", "out.parquet"], "no temp file left"
 

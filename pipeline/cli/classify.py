@@ -43,7 +43,7 @@ def classify_cli(
     model: Path = typer.Option(None, "--model", "-m", help="Model folder; default: the shipped model."),
     columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
     engine: Engine = typer.Option(Engine.local, help="local: this machine; dask: map_partitions on a Dask cluster."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (local) or LocalCluster workers (dask)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes (local) or LocalCluster workers (dask); 0: one per core (up to 4), local only for inputs larger than a chunk."),
     chunk_size: int = typer.Option(20_000, help="Rows per chunk (local engine): memory is bounded by a few chunks; dask partitions follow the input files."),
     scheduler: str = typer.Option(None, help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
     top_k: int = typer.Option(3, help="How many alternative roles to list."),
@@ -54,7 +54,7 @@ def classify_cli(
     bom: bool = typer.Option(False, "--bom", help="CSV: start with a UTF-8 byte order mark, so that Excel on a Chinese Windows shows the text instead of mojibake."),
 ) -> None:
     """Add role, module, confidence and status columns to every row of posting files."""
-    from ..batch import ClassifyOptions, classify_dask, classify_files
+    from ..batch import MAX_AUTO_JOBS, ClassifyOptions, classify_dask, classify_files, usable_cores
     from ..ingest.sources import SourceError
     from ..model_store import ModelError
     from ..outputs import OutputError
@@ -63,7 +63,7 @@ def classify_cli(
         options = ClassifyOptions(top_k=top_k, min_confidence=min_confidence, min_margin=min_margin, explain=explain)
         fields = parse_columns(columns)
         if engine is Engine.dask:
-            result = classify_dask(inputs, output, model_path=model, options=options, columns=fields, scheduler=scheduler, workers=jobs)
+            result = classify_dask(inputs, output, model_path=model, options=options, columns=fields, scheduler=scheduler, workers=jobs or min(usable_cores(), MAX_AUTO_JOBS))
         else:
             result = classify_files(inputs, output, model=model, options=options, columns=fields, jobs=jobs, chunk_rows=chunk_size, progress=output != "-", excel_safe=excel_safe, bom=bom)
     print_classify_summary(result)
