@@ -4,7 +4,7 @@ Two inputs, each configuration its own process, printing seconds, postings/s and
 - a 40,000-row CSV of the labelled ads repeated (title, company, city, description), the file the
   speed goal is stated on: the plain pipeline (benchmarks/plain_classify.py: read_csv, jieba.lcut,
   TfidfVectorizer + LinearSVC, to_csv, one process) against `tobroles classify in.csv -o out.csv`
-  (defaults: one worker per core, since the file is larger than a chunk) and against the same with
+  (defaults: one worker per core, since its chunks are full) and against the same with
   `--jobs 1` (one process, like the plain pipeline), and the ratios;
 - N postings of the bundled corpus (Parquet): tobroles with --jobs 1 and 2, and dask; the plain
   pipeline up to --plain-max rows.

@@ -35,9 +35,10 @@ from .ingest.sources import SourceError, iter_files
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_ROWS = 20_000
-# jobs=AUTO: inputs that fill a chunk are classified by one worker per core (at most MAX_AUTO_JOBS:
-# beyond that, reading and writing in the parent process is the bottleneck); smaller ones in-process,
-# where starting workers would cost more than it saves.
+# jobs=AUTO: once a chunk holds at least half of chunk_rows (a file of small row groups comes in
+# chunks a little under chunk_rows), one worker per core (at most MAX_AUTO_JOBS: beyond that, reading
+# and writing in the parent process is the bottleneck); smaller inputs in-process, where starting
+# workers would cost more than it saves.
 AUTO = 0
 MAX_AUTO_JOBS = 4
 # What the models read of a posting: the role model its title and description, the business-type model
@@ -173,7 +174,7 @@ def classify_files(
     One input file keeps its own columns; several files are written in the canonical schema, whose
     raw_file and raw_row point back to each input row. The output is written atomically. `bom`: a
     CSV output starts with a UTF-8 byte order mark (for Excel on Windows). `jobs`: worker processes;
-    AUTO (0) starts one per core once the input fills a chunk.
+    AUTO (0) starts one per core once a chunk holds half of `chunk_rows`.
     """
     started = time.perf_counter()
     if jobs < 0:
@@ -243,7 +244,7 @@ def classify_files(
                 finished.clear()
 
         for batch in posting_batches():
-            if pool is None and jobs == AUTO and len(batch.postings) >= chunk_rows and usable_cores() > 1:
+            if pool is None and jobs == AUTO and len(batch.postings) >= max(1, chunk_rows // 2) and usable_cores() > 1:
                 jobs = min(usable_cores(), MAX_AUTO_JOBS)
                 pool = start_pool(jobs)
             if pool is None or batch.postings.empty:  # no rows: nothing to keep in order

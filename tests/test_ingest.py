@@ -6,8 +6,9 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.ingest import COLUMNS, ingest, rejects_path
+from pipeline.ingest.formats import _parquet_table
 from pipeline.ingest.layouts import parse_city, parse_salary_text
-from pipeline.ingest.sources import SourceError
+from pipeline.ingest.sources import RawFile, SourceError
 
 
 def test_every_fixture_layout_maps_to_the_canonical_schema(fixtures):
@@ -198,3 +199,15 @@ def test_a_shared_url_never_merges_postings_the_board_told_apart(tmp_path):
     result, frame = ingest([path])
     assert {"后端开发工程师", "测试工程师"} <= set(frame["title"]) and len(frame) == 22
     assert result.files[0].merged_on == {"url": 1}
+
+
+@pytest.mark.parametrize("row_group_size, chunks", [(7, [28, 28, 28, 28, 28, 28, 28, 4]), (200, [30] * 6 + [20]), (45, [30, 15] * 4 + [20])])
+def test_parquet_comes_in_chunks_of_about_chunk_rows_whatever_its_row_groups(tmp_path, corpus_sample, row_group_size, chunks):
+    path = tmp_path / "in.parquet"
+    corpus_sample.to_parquet(path, row_group_size=row_group_size)
+    table = _parquet_table(RawFile(path.name, ".parquet", path), chunk_rows=30)
+    frames = list(table.chunks)
+    assert [len(f) for f in frames] == chunks
+    together = pd.concat(frames)
+    assert together.index.tolist() == list(range(1, 201)), "rows numbered as in the file"
+    pd.testing.assert_frame_equal(together.reset_index(drop=True), corpus_sample)

@@ -43,7 +43,7 @@ def classify_cli(
     model: Path = typer.Option(None, "--model", "-m", help="Model folder; default: the shipped model."),
     columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
     engine: Engine = typer.Option(Engine.local, help="local: this machine; dask: map_partitions on a Dask cluster."),
-    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes (local) or LocalCluster workers (dask); 0: one per core (up to 4), local only for inputs larger than a chunk."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes (local) or LocalCluster workers (dask); 0: one per core (up to 4); local: only once a chunk holds half of --chunk-size rows."),
     chunk_size: int = typer.Option(20_000, help="Rows per chunk (local engine): memory is bounded by a few chunks; dask partitions follow the input files."),
     scheduler: str = typer.Option(None, help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
     top_k: int = typer.Option(3, help="How many alternative roles to list."),

@@ -16,7 +16,7 @@ def run_cli(
     sources: list[str] = typer.Argument(None, metavar="[SOURCE]...", help="Raw posting files, folders, zips or URLs; default: the bundled corpus."),
     output: Path = typer.Option(Path("tobroles-out"), "--output", "-o", help="Folder for postings, classified rows and reports."),
     model: Path = typer.Option(None, "--model", "-m", help="Model folder; default: the shipped model."),
-    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes for classification; 0: one per core (up to 4) for inputs larger than a chunk."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes for classification; 0: one per core (up to 4) for inputs of 10,000 rows or more."),
     columns: str = typer.Option(None, "--columns", help=COLUMNS_HELP),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero, writing nothing, when ingest flags a file (no description column, >20% merged or rejected)."),
     estimates: str = typer.Option("banded", help="The report's estimated counts: banded, acc, pacc, em or none (see `tobroles report --help`)."),
