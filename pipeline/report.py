@@ -21,7 +21,7 @@ import pandas as pd
 
 from .outputs import SheetStyle, atomic_path, fitting_widths, write_xlsx
 from .classify import ADDED_COLUMNS
-from .ingest import COLUMNS, postings_from_frame
+from .ingest import COLUMNS, postings_from_frame, reject_line
 from .ingest.layouts import source_from_urls
 from .ingest.formats import read_chunks
 from .ingest.sources import SourceError, iter_files
@@ -65,11 +65,14 @@ def load_classified(sources: list[str | os.PathLike], columns: list[str] = NEEDE
     """`columns` (default: those the report needs) of classified files (any format `ingest` reads).
 
     A file that `classify` wrote with its input's own columns (岗位名称, 公司 ...) is mapped to the
-    canonical fields as ingest maps that input, so the report reads the same titles and companies."""
+    canonical fields as ingest maps that input, so the report reads the same titles and companies.
+    Records that cannot be read (a row with too many fields, say) are not counted, and are listed in
+    `frame.attrs["unreadable"]` ('FILE row N: reason'), which `build_report` puts in the data quality."""
     frames = []
+    rejects = []
     with ExitStack() as stack:
         for raw in iter_files(list(sources), stack):
-            for chunk in read_chunks(raw):
+            for chunk in read_chunks(raw, rejects):
                 if "role" not in chunk.columns:
                     raise ReportError(f"{raw.name}: no `role` column; run `tobroles classify` on it first")
                 if not set(COLUMNS) <= set(chunk.columns):
@@ -81,6 +84,7 @@ def load_classified(sources: list[str | os.PathLike], columns: list[str] = NEEDE
     for c in ("salary_min", "salary_max", "confidence"):
         if c in frame.columns:
             frame[c] = pd.to_numeric(frame[c], errors="coerce")
+    frame.attrs["unreadable"] = [reject_line("", r) for r in rejects]
     return frame
 
 
@@ -421,6 +425,7 @@ def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadat
     raw counts only and says why."""
     if estimates not in ESTIMATORS:
         raise ReportError(f"unknown estimator {estimates!r}; choose one of {', '.join(ESTIMATORS)}")
+    unreadable = frame.attrs.get("unreadable", [])
     found, note = estimated_counts(frame, model_metadata, estimates)
     frame, pay_checks = checked_pay(frame)
     frame = frame.assign(source=board_names(frame)) if "source" in frame.columns else frame
@@ -438,6 +443,8 @@ def build_report(frame: pd.DataFrame, quality: dict | None = None, model_metadat
         **pay_checks,
         **(quality or {}),
     }
+    if unreadable:  # rows of the classified files that could not be read: not in any table
+        facts["classified_rows_not_read"] = {"rows": len(unreadable), "first": unreadable[:5]}
     if found is not None:
         other_row = found.table.set_index("role").loc[OTHER]
         facts["other_estimate"] = {k: round(float(other_row[k])) for k in ("estimate", "estimate_low", "estimate_high")}

@@ -283,3 +283,20 @@ def test_boards_and_typical_titles_say_what_they_are():
     })
     assert board_names(frame).tolist() == ["boss", "file: 广东数据分析师", "tencent"]
     assert typical_titles(pd.Series(["客户成功经理", "Software_Test_Engineer_1015_A01_S", "客户成功经理"])) == "客户成功经理"
+
+
+def test_a_classified_row_that_cannot_be_read_is_named_not_dropped(tmp_path, classified):
+    rows = pd.read_parquet(classified).head(40)
+    damaged = tmp_path / "classified.csv"
+    rows.to_csv(damaged, index=False)
+    with damaged.open("a", encoding="utf-8") as f:
+        f.write(",".join(["x"] * (len(rows.columns) + 3)) + "\n")  # a row edited by hand, or cut and pasted badly
+    frame = load_classified([damaged])
+    assert len(frame) == 40
+    [line] = frame.attrs["unreadable"]
+    assert line.startswith(f"{damaged} row 41: line ") and line.endswith(f": {len(rows.columns) + 3} fields where the header has {len(rows.columns)}")
+    result = CliRunner().invoke(app, ["report", str(damaged), "-o", str(tmp_path / "report.json")])
+    assert result.exit_code == 0, result.output
+    assert f"1 row(s) could not be read and are not counted: {damaged} row 41" in result.output
+    quality = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["quality"]
+    assert quality["classified_rows_not_read"]["rows"] == 1 and quality["classified_rows"] == 40

@@ -42,3 +42,10 @@ def parse_columns(value: str | None) -> dict[str, str] | None:
             raise typer.BadParameter(f"{item!r}: give FIELD=COLUMN pairs separated by commas, e.g. title=岗位名称,description=岗位需求")
         pairs[name.strip()] = column.strip()
     return pairs
+
+
+def warn_unreadable(lines: list[str], shown: int = 5) -> None:
+    """Rows of the input that could not be read and so are in no result: never left unsaid."""
+    if lines:
+        more = f" (and {len(lines) - shown:,} more)" if len(lines) > shown else ""
+        console.print(f"[yellow]{len(lines):,} row(s) could not be read and are not counted[/yellow]: {'; '.join(lines[:shown])}{more}", highlight=False, soft_wrap=True)

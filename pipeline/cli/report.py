@@ -7,7 +7,7 @@ import typer
 
 from ..taxonomy import DEFAULT_MODEL
 from . import app
-from .common import console, stdout, user_errors
+from .common import console, stdout, user_errors, warn_unreadable
 
 
 def model_metadata(model: Path | None, model_ids: list[str]) -> dict | None:
@@ -34,6 +34,7 @@ def report_cli(
 
     with user_errors(SourceError, ReportError):
         frame = load_classified(classified)
+        warn_unreadable(frame.attrs["unreadable"])
         metadata = model_metadata(model, frame["model"].dropna().unique().tolist() if "model" in frame.columns else [])
         result = build_report(frame, model_metadata=metadata, estimates=estimates)
         write_report(result, output)

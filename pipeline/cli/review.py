@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 
 from . import app
-from .common import console, user_errors
+from .common import console, user_errors, warn_unreadable
 
 
 @app.command("review")
@@ -24,6 +24,7 @@ def review_cli(
 
     with user_errors(SourceError, ReviewError, ReportError):
         frame = load_classified(classified, CLASSIFIED_COLUMNS)
+        warn_unreadable(frame.attrs["unreadable"])
         selected = select_for_review(frame, n, strategy, seed)
         models = frame["model"].dropna().unique().tolist() if "model" in frame.columns else []
         export = write_review(selected, output, models[0] if len(models) == 1 else None)

@@ -334,9 +334,13 @@ def rejects_frame(summaries: list[FileSummary]) -> pd.DataFrame:
     )
 
 
+def reject_line(file: str, reject: Reject) -> str:
+    """A reject as a person reads it: 'FILE row N: reason' (the reject's own file, a page, first)."""
+    return f"{reject.file or file}{'' if reject.row is None else f' row {reject.row}'}: {reject.reason}"
+
+
 def reject_lines(summaries: list[FileSummary]) -> list[str]:
-    """The same as lines a person reads: 'FILE row N: reason'."""
-    return [f"{r.file or s.file}{'' if r.row is None else f' row {r.row}'}: {r.reason}" for s in summaries for r in s.rejects]
+    return [reject_line(s.file, r) for s in summaries for r in s.rejects]
 
 
 def ingest(

@@ -25,7 +25,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -745,7 +745,9 @@ def read_tables(raw: RawFile, chunk_rows: int = DEFAULT_CHUNK_ROWS, kind: str | 
         yield read_pages([raw], kind, chunk_rows)
 
 
-def read_chunks(raw: RawFile, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """The rows of every table of the file, chunk by chunk (for our own outputs, read back)."""
+def read_chunks(raw: RawFile, rejects: list[Reject], chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """The rows of every table of the file, chunk by chunk (for our own outputs, read back); the
+    records that could not be read go to `rejects`, each with its file."""
     for table in read_tables(raw, chunk_rows):
         yield from table.chunks
+        rejects.extend(replace(r, file=r.file or raw.name) for r in table.rejects)
