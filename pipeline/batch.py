@@ -16,7 +16,9 @@ import shutil
 import tempfile
 import time
 from collections import Counter, deque
-from contextlib import ExitStack
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -135,15 +137,37 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _worker_pool(model: Model, model_path, jobs: int):
-    """Worker processes holding the model: forked ones share the parent's copy, spawned ones load it."""
+class WorkerError(RuntimeError):
+    """A worker process died (killed for memory, say): the run stops and writes nothing."""
+
+
+@contextmanager
+def _worker_pool(model: Model, model_path, jobs: int) -> Iterator[Executor]:
+    """Worker processes holding the model: forked ones share the parent's copy, spawned ones load it.
+
+    A ProcessPoolExecutor, not a multiprocessing.Pool: when a worker dies, the Pool replaces it and
+    waits forever for the piece it held; the executor fails every pending piece (BrokenProcessPool)."""
+    from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor  # only with workers: start-up
+
     global _worker_model
     fork = "fork" in multiprocessing.get_all_start_methods()
     if not fork and model_path is None:
         raise ValueError("jobs > 1 without fork needs the model's folder, not a loaded Model")
     _worker_model = model
     context = multiprocessing.get_context("fork" if fork else "spawn")
-    return context.Pool(jobs, initializer=_init_worker, initargs=(None if fork else str(model_path),))
+    executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(None if fork else str(model_path),))
+    try:
+        # With fork the executor starts every worker at the first task: here, where the caller has
+        # no other thread running, rather than at the first real piece.
+        executor.submit(os.getpid).result()
+        yield executor
+    except BaseException as exc:
+        # Interrupted or failed: drop the pieces not started; the workers finish the one they hold.
+        executor.shutdown(wait=False, cancel_futures=True)
+        if isinstance(exc, BrokenProcessPool):  # raised by the next piece sent or collected
+            raise WorkerError("a worker process died (out of memory?); nothing was written. Run again with --jobs 1 or a smaller --chunk-size") from exc
+        raise
+    executor.shutdown()
 
 
 def _roles_in_worker(texts: pd.DataFrame, options: ClassifyOptions) -> pd.DataFrame:
@@ -238,7 +262,7 @@ def classify_files(
 
         def collect() -> None:
             batch, pieces, codes, roles = pending.popleft()
-            finished.append(roles.get())
+            finished.append(roles.result())
             if len(finished) == pieces:
                 emit(labelled(batch, pd.concat(finished, ignore_index=True).iloc[codes]))
                 finished.clear()
@@ -254,7 +278,7 @@ def classify_files(
             piece = max(1_000, chunk_rows // (2 * jobs))
             starts = range(0, len(texts), piece)
             for start in starts:
-                pending.append((batch, len(starts), codes, pool.apply_async(_roles_in_worker, (texts.iloc[start : start + piece], options))))
+                pending.append((batch, len(starts), codes, pool.submit(_roles_in_worker, texts.iloc[start : start + piece], options)))
                 while len(pending) > 2 * jobs:
                     collect()
         while pending:

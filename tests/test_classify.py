@@ -1,4 +1,5 @@
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -210,3 +211,22 @@ def test_repeated_ads_are_scored_once_and_come_out_as_if_scored_each(shipped_mod
     pd.testing.assert_frame_equal(distinct.iloc[codes].reset_index(drop=True), chunk)
     options = batch.ClassifyOptions()
     pd.testing.assert_frame_equal(batch.chunk_roles(shipped_model, chunk, options), batch.score(shipped_model, chunk, options))
+
+
+def test_a_worker_that_dies_stops_the_run_with_a_clear_error_and_no_output(tmp_path, corpus_sample, monkeypatch):
+    source = tmp_path / "in.parquet"
+    corpus_sample.to_parquet(source)
+    out = tmp_path / "out.csv"
+    real = batch.score
+    parent, marked = os.getpid(), corpus_sample["description"].iloc[100]
+
+    def killed_in_a_worker(model, texts, options):
+        if os.getpid() != parent and (texts["description"] == marked).any():  # as the kernel's OOM killer would
+            os._exit(9)
+        return real(model, texts, options)
+
+    monkeypatch.setattr(batch, "score", killed_in_a_worker)  # the forked workers inherit it
+    result = CliRunner().invoke(app, ["classify", str(source), "-o", str(out), "--jobs", "2", "--chunk-size", "40"])
+    assert result.exit_code == 1
+    assert "a worker process died (out of memory?); nothing was written" in result.output and "--jobs 1" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"], "no output, no temp file"

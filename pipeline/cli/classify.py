@@ -54,12 +54,12 @@ def classify_cli(
     bom: bool = typer.Option(False, "--bom", help="CSV: start with a UTF-8 byte order mark, so that Excel on a Chinese Windows shows the text instead of mojibake."),
 ) -> None:
     """Add role, module, confidence and status columns to every row of posting files."""
-    from ..batch import MAX_AUTO_JOBS, ClassifyOptions, classify_dask, classify_files, usable_cores
+    from ..batch import MAX_AUTO_JOBS, ClassifyOptions, WorkerError, classify_dask, classify_files, usable_cores
     from ..ingest.sources import SourceError
     from ..model_store import ModelError
     from ..outputs import OutputError
 
-    with user_errors(SourceError, ModelError, OutputError, ValueError):
+    with user_errors(SourceError, ModelError, OutputError, ValueError, WorkerError):
         options = ClassifyOptions(top_k=top_k, min_confidence=min_confidence, min_margin=min_margin, explain=explain)
         fields = parse_columns(columns)
         if engine is Engine.dask:

@@ -22,6 +22,7 @@ def run_cli(
     estimates: str = typer.Option("banded", help="The report's estimated counts: banded, acc, pacc, em or none (see `tobroles report --help`)."),
 ) -> None:
     """The main job: ingest → classify → report, all into one folder."""
+    from ..batch import WorkerError
     from ..ingest.sources import SourceError
     from ..model_store import ModelError
     from ..outputs import OutputError
@@ -29,7 +30,7 @@ def run_cli(
     from ..run import run
 
     # --strict: ingest's IngestWarning is a SourceError, reported as one line naming each flagged file.
-    with user_errors(SourceError, ModelError, OutputError, ReportError, ValueError):
+    with user_errors(SourceError, ModelError, OutputError, ReportError, ValueError, WorkerError):
         result = run(sources or None, output, model=model, jobs=jobs, progress=True, columns=parse_columns(columns), strict=strict, estimates=estimates)
     if result.ingest:
         print_ingest_summary(result.ingest)
