@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections import Counter, deque
@@ -150,7 +151,8 @@ def _worker_pool(model: Model, model_path, jobs: int) -> Iterator[Executor]:
     from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor  # only with workers: start-up
 
     global _worker_model
-    fork = "fork" in multiprocessing.get_all_start_methods()
+    # Fork only on Linux: elsewhere it is unsafe (macOS system libraries) or missing (Windows).
+    fork = sys.platform.startswith("linux")
     if not fork and model_path is None:
         raise ValueError("jobs > 1 without fork needs the model's folder, not a loaded Model")
     _worker_model = model
@@ -187,7 +189,7 @@ def classify_files(
     model: Model | str | os.PathLike | None = None,
     options: ClassifyOptions = ClassifyOptions(),
     columns: dict[str, str] | None = None,
-    jobs: int = AUTO,
+    jobs: int = 1,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: bool = False,
     excel_safe: bool = False,
@@ -198,7 +200,9 @@ def classify_files(
     One input file keeps its own columns; several files are written in the canonical schema, whose
     raw_file and raw_row point back to each input row. The output is written atomically. `bom`: a
     CSV output starts with a UTF-8 byte order mark (for Excel on Windows). `jobs`: worker processes;
-    AUTO (0) starts one per core once a chunk holds half of `chunk_rows`.
+    AUTO (0, the command's default) starts one per core once a chunk holds half of `chunk_rows`.
+    Outside Linux, workers are spawned: a script that asks for them needs the usual
+    `if __name__ == "__main__":` guard.
     """
     started = time.perf_counter()
     if jobs < 0:

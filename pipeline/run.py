@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .batch import AUTO, ClassifyResult, classify_files
+from .batch import ClassifyResult, classify_files
 from .ingest import IngestResult, ingest
 from .model_store import load_model
 from .estimates import DEFAULT_ESTIMATOR
@@ -46,7 +46,7 @@ def run(
     folder: str | os.PathLike,
     *,
     model: str | os.PathLike | None = None,
-    jobs: int = AUTO,
+    jobs: int = 1,
     progress: bool = False,
     columns: dict[str, str] | None = None,
     strict: bool = False,

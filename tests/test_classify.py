@@ -125,12 +125,12 @@ def test_workers_write_what_one_process_writes(tmp_path, corpus_sample, monkeypa
     pd.concat([corpus_sample, corpus_sample.iloc[::3]], ignore_index=True).to_parquet(source)  # repeated ads too
     classify_files([source], tmp_path / "a.parquet", chunk_rows=30, jobs=1)
     classify_files([source], tmp_path / "b.parquet", chunk_rows=30, jobs=2)
-    monkeypatch.setattr(batch, "usable_cores", lambda: 2)  # the default starts workers on a machine with cores to spare
+    monkeypatch.setattr(batch, "usable_cores", lambda: 2)  # AUTO (the command's default) starts workers where cores are spare
     started = []
     real_pool = batch._worker_pool
     monkeypatch.setattr(batch, "_worker_pool", lambda *a: started.append(a[2]) or real_pool(*a))
-    classify_files([source], tmp_path / "c.parquet", chunk_rows=30)
-    classify_files([source], tmp_path / "d.parquet", chunk_rows=10_000)
+    classify_files([source], tmp_path / "c.parquet", chunk_rows=30, jobs=batch.AUTO)
+    classify_files([source], tmp_path / "d.parquet", chunk_rows=10_000, jobs=batch.AUTO)
     assert started == [2], "workers once a chunk holds half of chunk_rows, not for an input under that"
     for name in "bc":
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / f"{name}.parquet"))
