@@ -124,7 +124,7 @@ def chunk_roles(model: Model, postings: pd.DataFrame, options: ClassifyOptions) 
     return score(model, distinct, options).iloc[codes].set_axis(postings.index)
 
 
-# Worker processes keep the model they loaded; the parent sends them only titles and descriptions.
+# Worker processes keep the model they loaded; the parent sends them only the distinct ads' text fields.
 _worker_model: Model | None = None
 
 
