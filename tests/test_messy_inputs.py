@@ -225,6 +225,39 @@ def test_a_sqlite_database_every_table_that_holds_postings(tmp_path, postings):
     assert "spider_state" in output, "the table that holds no postings is named, not passed over in silence"
 
 
+def test_sqlite_detail_tables_are_joined_onto_their_list_table(tmp_path, postings):
+    """A scraper that keeps the list page (title, company) and the detail page (description) in two
+    tables: each posting comes out whole; rows of either without a match are kept; tables that merely
+    number their own rows (id 1..n) are never joined on those numbers."""
+    import sqlite3
+
+    n = len(postings)
+    path = tmp_path / "scrape.db"
+    with sqlite3.connect(path) as db:
+        db.execute("create table job_list (id integer primary key, job_id text, title text, company_id integer)")
+        db.executemany("insert into job_list values (?, ?, ?, ?)", [(i + 1, f"J{i}", r.title, 900 + i % 3) for i, r in enumerate(postings.itertuples())])
+        db.execute("create table job_detail (id integer primary key, job_id text, description text)")
+        # Every detail but the first, and one detail whose list row the scraper never saved.
+        db.executemany("insert into job_detail values (?, ?, ?)", [(i + 1, f"J{i}", r.description) for i, r in enumerate(postings.itertuples()) if i > 0])
+        db.execute("insert into job_detail values (?, ?, ?)", (999, "J-orphan", postings["description"][0]))
+        db.execute("create table companies (company_id integer, name text, industry text)")
+        db.executemany("insert into companies values (?, ?, ?)", [(900 + k, postings["company"][k], "互联网") for k in range(3)])
+        db.execute("create table log (id integer primary key, message text)")
+        db.executemany("insert into log values (?, ?)", [(i + 1, "page done") for i in range(n)])
+    frame, output = ingested(tmp_path, path)
+    assert len(frame) == n + 1, "every list row once, and the detail row without a list row"
+    listed = frame[frame["raw_file"].str.endswith("#job_list")].reset_index(drop=True)
+    assert listed["title"].tolist() == postings["title"].tolist()
+    assert listed["description"].isna().tolist() == [True] + [False] * (n - 1)
+    assert listed["description"].iloc[1:].tolist() == postings["description"].iloc[1:].tolist()
+    assert listed["company"].tolist() == [postings["company"][i % 3] for i in range(n)]
+    assert listed["industry"].eq("互联网").all()
+    orphan = frame[~frame["raw_file"].str.endswith("#job_list")]
+    assert orphan["description"].tolist() == [postings["description"][0]] and orphan["title"].isna().all()
+    assert "'job_detail' joined by job_id" in output and "'companies' joined by company_id" in output
+    assert "log" in output and "message" not in frame.columns, "the log is not joined by its own row numbers"
+
+
 def test_big5_files_are_decoded_by_how_well_they_read(tmp_path, postings):
     import opencc
 

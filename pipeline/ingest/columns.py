@@ -139,7 +139,8 @@ def content_scores(values: pd.Series) -> dict[str, float]:
             (0.8 * companyish + 0.2 * short * (1 - jobs) * (1 - numeric)) * (1.0 if length <= 40 else 0.3) * (0.6 + 0.4 * distinct)
             - 0.3 * sentences - _fraction(v, _OWNERSHIP) - _fraction(v, _ADDRESS),
         ),
-        "city": _fraction(v, _CITY) * (1.0 if length <= 20 else 0.2),
+        # 北京某某科技有限公司 starts with a city too: a column of company names is no city column.
+        "city": _fraction(v, _CITY) * (1.0 if length <= 20 else 0.2) * (1 - companyish),
         "salary": _fraction(v, _SALARY) * tiny,
         "experience": _fraction(v, _EXPERIENCE) * tiny * (1 - 0.7 * _fraction(v, _EDUCATION)),
         "education": _fraction(v, _EDUCATION) * tiny,
