@@ -296,10 +296,11 @@ def test_json_postings_inside_lists_of_a_record_inherit_its_fields(tmp_path, pos
     assert frame["posting_id"].str.startswith("V").all()
 
 
-def test_a_text_report_of_key_value_blocks_between_rule_lines(tmp_path, postings):
-    lines = ["招聘信息导出报告", "导出时间：2024-03-01 10:00", "*" * 36]
+@pytest.mark.parametrize("key, rule", [("{}：", "*" * 36), ("【{}】", "-" * 40)])
+def test_a_text_report_of_key_value_blocks_between_rule_lines(tmp_path, postings, key, rule):
+    lines = ["招聘信息导出报告", "导出时间：2024-03-01 10:00", rule]
     for r in postings.itertuples():
-        lines += [f"职位名称：{r.title}", f"公司名称：{r.company}", f"工作地点：{r.city}", "职位描述：", r.description, "*" * 36]
+        lines += [key.format("职位名称") + r.title, key.format("公司名称") + r.company, key.format("工作地点") + r.city, key.format("职位描述"), r.description, rule]
     path = tmp_path / "jobs_report.txt"
     path.write_text("\n".join(lines) + "\n", encoding="gb18030")
     frame, _ = ingested(tmp_path, path)

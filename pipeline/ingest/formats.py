@@ -521,7 +521,13 @@ def _json_table(raw: RawFile, chunk_rows: int) -> Table:
 
 # A rule line between records: ******** or ======== or ────────.
 _RULE = re.compile(r"^\s*(?:[*=\-_#~+]{5,}|[─━═]{3,})\s*$", re.MULTILINE)
-_KEY_VALUE = re.compile(r"^\s*([^\s:：][^:：\n]{0,24}?)\s*[:：]\s*(.*)$")
+# `key：value`, or `【key】value` as some scrapers write it.
+_KEY_VALUE = re.compile(r"^\s*(?:[【\[](?P<bracketed>[^】\]\n]{1,24})[】\]]\s*[:：]?|(?P<plain>[^\s:：【\[][^:：\n]{0,24}?)\s*[:：])\s*(?P<value>.*)$")
+
+
+def _key_value(line: str) -> tuple[str, str] | None:
+    found = _KEY_VALUE.match(line)
+    return None if found is None else ((found.group("bracketed") or found.group("plain")).strip(), found.group("value").strip())
 
 
 def _looks_like_kv_report(text_sample: str) -> bool:
@@ -529,7 +535,7 @@ def _looks_like_kv_report(text_sample: str) -> bool:
     if len(_RULE.findall(text_sample)) < 2:
         return False
     lines = [line for line in text_sample.splitlines() if line.strip() and not _RULE.match(line)]
-    pairs = sum(1 for line in lines[:200] if _KEY_VALUE.match(line))
+    pairs = sum(1 for line in lines[:200] if _key_value(line))
     return pairs >= 3 and pairs >= 0.3 * min(len(lines), 200)
 
 
@@ -540,7 +546,7 @@ def _kv_records(text: str) -> tuple[list[dict], list[int], list[Reject]]:
     blocks = [b for b in _RULE.split(text) if b.strip()]
     seen: dict[str, int] = {}
     for block in blocks:
-        for key in {m.group(1).strip() for m in map(_KEY_VALUE.match, block.splitlines()) if m}:
+        for key in {pair[0] for pair in map(_key_value, block.splitlines()) if pair}:
             seen[key] = seen.get(key, 0) + 1
     keys = {k for k, n in seen.items() if n >= max(1, len(blocks) / 2)}
     records, numbers, rejects = [], [], []
@@ -548,10 +554,9 @@ def _kv_records(text: str) -> tuple[list[dict], list[int], list[Reject]]:
         record: dict[str, str] = {}
         key = None
         for line in block.splitlines():
-            found = _KEY_VALUE.match(line)
-            if found and found.group(1).strip() in keys and found.group(1).strip() not in record:
-                key = found.group(1).strip()
-                record[key] = found.group(2).strip()
+            pair = _key_value(line)
+            if pair and pair[0] in keys and pair[0] not in record:
+                key, record[key] = pair
             elif key is not None and line.strip():
                 record[key] = (record[key] + "\n" + line.strip()).strip()
         if record:
