@@ -321,3 +321,14 @@ def test_retraining_on_0_3_percent_fewer_labels_moves_few_predictions(labels, co
     postings = corpus_sample[["title", "description"]]
     changed = (fit(subset).predict(postings) != fit(subset[keep]).predict(postings)).mean()
     assert changed < 0.02
+
+
+def test_character_ngrams_count_as_scikit_learns_char_wb(corpus_sample):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from pipeline.linear import TfidfBlock
+
+    documents = [*corpus_sample["title"].fillna(""), *corpus_sample["company"].fillna(""), "", "   ", "a", "A  b\tC\u3000d", "İstanbul 办公室", "𠀀𠀁 ab\n新\u00a0媒体"]
+    reference = CountVectorizer(analyzer="char_wb", ngram_range=(1, 3)).fit(documents)
+    block = TfidfBlock("chars", "char_wb", (1, 3), frozenset(), dict(reference.vocabulary_), np.ones(len(reference.vocabulary_)), 1.0)
+    assert abs(block.counts(documents) - reference.transform(documents)).max() == 0
