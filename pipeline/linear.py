@@ -57,6 +57,13 @@ def vocabulary_terms(vocabulary: dict[str, int]) -> np.ndarray:
     return terms
 
 
+def _count_matrix(rows, columns, shape: tuple[int, int], dtype=np.float32) -> sp.csr_matrix:
+    """How often each (row, column) pair occurs, as a CSR matrix."""
+    counts = sp.csr_matrix((np.ones(len(rows), dtype=dtype), (rows, columns)), shape=shape, dtype=dtype)
+    counts.sum_duplicates()
+    return counts
+
+
 def count_unigrams(documents: list[str], terms: pa.Array, dtype=np.float32) -> sp.csr_matrix:
     """Counts of space-separated tokens over a vocabulary, in Arrow: splitting and looking every
     token up in Python costs about 75 µs per ad. Tokens never become Python objects."""
@@ -65,11 +72,7 @@ def count_unigrams(documents: list[str], terms: pa.Array, dtype=np.float32) -> s
     rows = np.cumsum(pc.equal(tokens, "\x01").to_numpy(zero_copy_only=False))
     columns = pc.index_in(tokens, value_set=terms).fill_null(-1).to_numpy()
     found = columns >= 0
-    counts = sp.csr_matrix(
-        (np.ones(found.sum(), dtype=dtype), (rows[found], columns[found])), shape=(len(documents), len(terms)), dtype=dtype
-    )
-    counts.sum_duplicates()
-    return counts
+    return _count_matrix(rows[found], columns[found], (len(documents), len(terms)), dtype)
 
 
 def _word_ngrams(text: str, stop_words: frozenset, ngram_range: tuple[int, int]) -> list[str]:
@@ -106,7 +109,7 @@ def _char_gram_keys(terms: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray
     return lookup
 
 
-def count_char_wb(documents: list[str], lookup: dict[int, tuple[np.ndarray, np.ndarray]], ngram_range: tuple[int, int], dtype=np.float32) -> sp.csr_matrix:
+def count_char_wb(documents: list[str], lookup: dict[int, tuple[np.ndarray, np.ndarray]], n_terms: int, ngram_range: tuple[int, int]) -> sp.csr_matrix:
     """Counts of scikit-learn's `char_wb` n-grams (every n-gram of each lower-cased word padded with one
     space on either side), in NumPy: the words' characters as code points, each n-gram packed into an
     integer and looked up by binary search. A Python loop over n-grams costs about 15 µs per title."""
@@ -130,12 +133,8 @@ def count_char_wb(documents: list[str], lookup: dict[int, tuple[np.ndarray, np.n
         found = keys[at] == grams
         rows.append(row_of[starts[found]])
         columns.append(key_columns[at[found]])
-    rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    columns = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-    vocabulary_size = sum(len(keys) for keys, _ in lookup.values())
-    counts = sp.csr_matrix((np.ones(len(rows), dtype=dtype), (rows, columns)), shape=(len(documents), vocabulary_size), dtype=dtype)
-    counts.sum_duplicates()
-    return counts
+    none = np.zeros(0, dtype=np.int64)
+    return _count_matrix(np.concatenate([none, *rows]), np.concatenate([none, *columns]), (len(documents), n_terms))
 
 
 @dataclass
@@ -162,7 +161,7 @@ class TfidfBlock:
         if self.analyzer == "unigrams":
             return count_unigrams(documents, self._terms)
         if self.analyzer == "char_wb":
-            return count_char_wb(documents, self._char_keys, self.ngram_range)
+            return count_char_wb(documents, self._char_keys, len(self.terms), self.ngram_range)
         rows, columns = [], []
         get = self.vocabulary.get
         for row, doc in enumerate(documents):
@@ -170,11 +169,7 @@ class TfidfBlock:
             found = [c for c in map(get, grams) if c is not None]
             columns += found
             rows += [row] * len(found)
-        counts = sp.csr_matrix(
-            (np.ones(len(columns), dtype=np.float32), (rows, columns)), shape=(len(documents), len(self.vocabulary)), dtype=np.float32
-        )
-        counts.sum_duplicates()
-        return counts
+        return _count_matrix(rows, columns, (len(documents), len(self.vocabulary)))
 
     def spec(self) -> dict:
         """The block's state but its idf (which goes to the .npz), as JSON."""

@@ -606,21 +606,22 @@ def _sqlite_tables(raw: RawFile, chunk_rows: int) -> Iterator[Table]:
         try:
             connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
             names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid")]
-            details = _detail_tables(connection, names)
+            columns = {n: [r[1] for r in connection.execute(f"PRAGMA table_info({_quoted(n)})")] for n in names}
+            details = _detail_tables(connection, columns)
         except sqlite3.DatabaseError as exc:
             raise SourceError(f"{raw.name}: not a readable SQLite database ({exc})") from exc
         try:
             for name in names:
                 if name in details:  # read with its list table; only its unmatched rows on their own
-                    detail, key = name, details[name][1]
-                    query = f"SELECT * FROM {_quoted(detail)} WHERE {_quoted(key)} NOT IN (SELECT {_quoted(key)} FROM {_quoted(details[name][0])} WHERE {_quoted(key)} IS NOT NULL)"
+                    base, key = details[name]
+                    query = f"SELECT * FROM {_quoted(name)} WHERE {_quoted(key)} NOT IN (SELECT {_quoted(key)} FROM {_quoted(base)} WHERE {_quoted(key)} IS NOT NULL)"
                     if connection.execute(f"SELECT COUNT(*) FROM ({query})").fetchone()[0]:  # noqa: S608 - quoted names from the database
-                        table = Table("sqlite", _sqlite_chunks(connection, query, chunk_rows), sheet=f"{detail} (rows not in {details[name][0]})")
-                        table.note = f"rows of {detail!r} whose {key} is not in {details[name][0]!r}"
+                        table = Table("sqlite", _sqlite_chunks(connection, query, chunk_rows), sheet=f"{name} (rows not in {base})")
+                        table.note = f"rows of {name!r} whose {key} is not in {base!r}"
                         yield table
                     continue
-                joined = [(d, key) for d, (base, key) in details.items() if base == name]
-                query, note = _joined_query(connection, name, joined)
+                joined = [(detail, key) for detail, (base, key) in details.items() if base == name]
+                query, note = _joined_query(name, joined, columns)
                 table = Table("sqlite", _sqlite_chunks(connection, query, chunk_rows), sheet=name if len(names) > 1 else None)
                 table.note = note
                 yield table
@@ -636,48 +637,56 @@ def _quoted(name: str) -> str:
 _OWN_ROW_NUMBERS = {"id", "_id", "rowid", "index", "pk", "no", "seq", "序号", "编号"}
 
 
-def _detail_tables(connection, names: list[str]) -> dict[str, tuple[str, str]]:
-    """{detail table: (the table it belongs to, the key)}: a detail table has a column, named alike in
-    the other table and not a mere row number, whose values are unique in it and nearly all (90%) found
-    in the other table, and it has columns the other lacks."""
-    columns = {n: [r[1] for r in connection.execute(f"PRAGMA table_info({_quoted(n)})")] for n in names}
+def _detail_tables(connection, columns: dict[str, list[str]]) -> dict[str, tuple[str, str]]:
+    """{detail table: (the table it belongs to, the key)} among the tables (name → columns)."""
+    names = list(columns)
     rows = {n: connection.execute(f"SELECT COUNT(*) FROM {_quoted(n)}").fetchone()[0] for n in names}  # noqa: S608
     details: dict[str, tuple[str, str]] = {}
     # Later tables are taken as details of earlier ones (a scraper creates its list table first).
     for detail in reversed(names):
-        if any(base == detail for base, _ in details.values()):
+        if not rows[detail] or any(base == detail for base, _ in details.values()):
             continue
         for base in names:
-            if detail == base or base in details or not rows[detail] or not set(columns[detail]) - set(columns[base]):
+            if base == detail or base in details:
                 continue
-            for key in columns[detail]:
-                if key not in columns[base] or key.strip().lower() in _OWN_ROW_NUMBERS:
-                    continue
-                k, d, b = _quoted(key), _quoted(detail), _quoted(base)
-                distinct, filled, low, high, whole = connection.execute(
-                    f"SELECT COUNT(DISTINCT {k}), COUNT({k}), MIN({k}), MAX({k}), SUM(typeof({k}) = 'integer') FROM {d}"  # noqa: S608
-                ).fetchone()
-                if filled < rows[detail] or distinct < filled:
-                    continue
-                if whole == filled and low == 1 and high == filled:  # 1..n: the table's own row numbers
-                    continue
-                found = connection.execute(f"SELECT COUNT(*) FROM {d} WHERE {k} IN (SELECT {k} FROM {b})").fetchone()[0]  # noqa: S608
-                if found >= 0.9 * rows[detail]:
-                    details[detail] = (base, key)
-                    break
-            if detail in details:
+            key = _join_key(connection, detail, base, columns, rows[detail])
+            if key is not None:
+                details[detail] = (base, key)
                 break
     return details
 
 
-def _joined_query(connection, name: str, joined: list[tuple[str, str]]) -> tuple[str, str]:
+def _join_key(connection, detail: str, base: str, columns: dict[str, list[str]], rows: int) -> str | None:
+    """The column by which `detail` (of `rows` rows) holds more about the rows of `base`: named alike in
+    both and not a mere row number, its values unique in `detail` and nearly all (90%) found in `base`;
+    None when there is none, or when `detail` has no column that `base` lacks."""
+    if not set(columns[detail]) - set(columns[base]):
+        return None
+    for key in columns[detail]:
+        if key not in columns[base] or key.strip().lower() in _OWN_ROW_NUMBERS:
+            continue
+        k, d, b = _quoted(key), _quoted(detail), _quoted(base)
+        distinct, filled, low, high, whole = connection.execute(
+            f"SELECT COUNT(DISTINCT {k}), COUNT({k}), MIN({k}), MAX({k}), SUM(typeof({k}) = 'integer') FROM {d}"  # noqa: S608
+        ).fetchone()
+        if filled < rows or distinct < filled:
+            continue
+        if whole == filled and low == 1 and high == filled:  # 1..n: the table's own row numbers
+            continue
+        found = connection.execute(f"SELECT COUNT(*) FROM {d} WHERE {k} IN (SELECT {k} FROM {b})").fetchone()[0]  # noqa: S608
+        if found >= 0.9 * rows:
+            return key
+    return None
+
+
+def _joined_query(name: str, joined: list[tuple[str, str]], columns: dict[str, list[str]]) -> tuple[str, str]:
     """SELECT for table `name` with the columns of its detail tables added (a name it has already
     gets the detail table's name in front), and a note saying so."""
-    own = [r[1] for r in connection.execute(f"PRAGMA table_info({_quoted(name)})")]
+    own = columns[name]
     selected = [f"{_quoted(name)}.{_quoted(c)}" for c in own]
     joins, notes = [], []
     for detail, key in joined:
-        for c in (r[1] for r in connection.execute(f"PRAGMA table_info({_quoted(detail)})")):
+        for c in columns[detail]:
             if c == key:
                 continue
             alias = c if c not in own else f"{detail}.{c}"
